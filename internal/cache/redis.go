@@ -1,0 +1,287 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+// Defaults of RedisOptions.
+const (
+	DefaultTimeout     = 50 * time.Millisecond
+	DefaultDialTimeout = 250 * time.Millisecond
+)
+
+// RedisOptions configures a Redis cache. The zero value is usable.
+type RedisOptions struct {
+	// Timeout bounds each command's socket write and read, and the wait for
+	// a free connection when the pool is exhausted. A slower Redis is a
+	// miss. Used by ParseRedisURL and DialRedis.
+	//
+	// default: 50 milliseconds
+	Timeout time.Duration
+
+	// DialTimeout bounds the establishment of a new connection. Used by
+	// ParseRedisURL and DialRedis.
+	//
+	// default: 250 milliseconds
+	DialTimeout time.Duration
+
+	// PoolSize is the base number of connections. Used by ParseRedisURL and
+	// DialRedis.
+	//
+	// default: 10 * runtime.GOMAXPROCS(0)
+	PoolSize int
+
+	// Logger receives Redis errors, at Warn level and at most one line per
+	// second. Neither keys nor values are logged.
+	//
+	// default: slog.Default()
+	Logger *slog.Logger
+}
+
+func (o RedisOptions) withDefaults() RedisOptions {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.PoolSize <= 0 {
+		o.PoolSize = 10 * runtime.GOMAXPROCS(0)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// ParseRedisURL returns a go-redis client for url (redis://, rediss:// or
+// unix://, as accepted by redis.ParseURL) tuned for a cache: short timeouts
+// from opts, no retries (neither of commands nor of dials), context deadlines
+// honoured, and no extra commands on connect (no CLIENT SETINFO, no
+// maintenance notifications).
+//
+// The URL supplies the address, credentials, database and TLS; the timeouts,
+// pool size and retries always come from opts. Errors never contain the URL,
+// which may hold a password.
+func ParseRedisURL(url string, opts RedisOptions) (redis.UniversalClient, error) {
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("cache: parse Redis URL: %w", redactURLError(err))
+	}
+	opts = opts.withDefaults()
+	o.ReadTimeout = opts.Timeout
+	o.WriteTimeout = opts.Timeout
+	o.PoolTimeout = opts.Timeout
+	o.DialTimeout = opts.DialTimeout
+	o.PoolSize = opts.PoolSize
+	o.MaxRetries = -1   // go-redis: -1 disables retries, 0 means 3.
+	o.DialerRetries = 1 // one dial attempt per connection; 0 means 5.
+	o.ContextTimeoutEnabled = true
+	o.DisableIdentity = true
+	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	return redis.NewClient(o), nil
+}
+
+// redactURLError strips the URL from a *url.Error, whose message quotes the
+// whole URL, credentials included.
+func redactURLError(err error) error {
+	if uerr, ok := errors.AsType[*url.Error](err); ok {
+		return uerr.Err
+	}
+	return err
+}
+
+// DialRedis returns a Redis cache over a client from ParseRedisURL. It does
+// not contact the server: use Ping to check readiness.
+func DialRedis(url string, opts RedisOptions) (*Redis, error) {
+	client, err := ParseRedisURL(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	return NewRedis(client, opts), nil
+}
+
+// Redis is a cache stored in Redis (or any server speaking its protocol with
+// Lua scripting: Valkey, Redis Cluster, Sentinel). It is safe for concurrent
+// use.
+//
+// Get is one round trip (EVALSHA of a script that reads every key and
+// follows links, falling back to EVAL once if the server lost the script),
+// Set is one pipeline of SET ... PX, Delete one DEL. With Redis Cluster, the
+// keys of one call must share a hash slot, which keys of one Keyspace do.
+type Redis struct {
+	client redis.UniversalClient
+	log    limiter
+	n      counters
+}
+
+// NewRedis returns a Redis cache over client and takes ownership of it:
+// Close closes it. Only opts.Logger is used here; the client's own options
+// decide its timeouts and retries (see ParseRedisURL).
+func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
+	r := &Redis{client: client}
+	r.log.logger = opts.withDefaults().Logger
+	return r
+}
+
+// getScript returns, for each KEYS[i], the stored value, or the value of the
+// key it links to, or false. A link is followed once: the value returned for
+// a link to a link is that link, which Get treats as a miss. A key holding
+// another type than a string yields 0, which Get counts as corrupt.
+var getScript = redis.NewScript(`
+local out = {}
+local function get(key)
+	local v = redis.pcall('GET', key)
+	if type(v) == 'table' and v.err then
+		if string.find(v.err, 'WRONGTYPE', 1, true) then
+			return 0
+		end
+		error(v.err)
+	end
+	return v
+end
+for i, key in ipairs(KEYS) do
+	local v = get(key)
+	if type(v) == 'string' and string.byte(v, 1) == 108 then
+		v = get(string.sub(v, 2))
+	end
+	out[i] = v
+end
+return out
+`)
+
+// Get returns the document of each key, in key order, nil for a miss. A
+// key holding a link yields the document of the link's target; a link to a
+// link, a dangling link or a value that is neither a document nor a link is a
+// miss. The caller owns the returned slices, which may share one backing
+// array.
+//
+// On a Redis error or timeout, Get returns a nil value for every key and an
+// error wrapping the Redis error; callers should treat it as a miss for every
+// key. Get sends nothing when keys is empty.
+func (r *Redis) Get(ctx context.Context, keys []string) ([][]byte, error) {
+	out := make([][]byte, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	vals, err := getScript.Run(ctx, r.client, keys).Slice()
+	if err == nil && len(vals) != len(keys) {
+		err = fmt.Errorf("script returned %d values for %d keys", len(vals), len(keys))
+	}
+	if err != nil {
+		r.n.misses.Add(uint64(len(keys)))
+		r.fail(ctx, "get", len(keys), err)
+		return out, fmt.Errorf("cache: get: %w", err)
+	}
+	// Two passes over the replies: classify and size, then copy the
+	// documents into one allocation.
+	var (
+		t    tally
+		size int
+	)
+	for _, v := range vals {
+		if doc, res := decodeReply(v); res == hit {
+			size += len(doc)
+		}
+	}
+	buf := make([]byte, 0, size)
+	for i, v := range vals {
+		doc, res := decodeReply(v)
+		if res == hit {
+			buf, out[i] = appendDoc(buf, doc)
+		}
+		t.add(res)
+	}
+	r.n.record(t)
+	return out, nil
+}
+
+// decodeReply decodes one value of getScript's reply.
+func decodeReply(v any) (string, result) {
+	switch v := v.(type) {
+	case nil:
+		return "", miss
+	case string:
+		return decode(v, true)
+	default: // the script's marker of a value that is not a string
+		return "", corrupt
+	}
+}
+
+// Set stores entries in one pipeline of SET key value PX ttl, not a
+// transaction: on error some entries may have been written. Set returns an
+// error, before writing anything, if an entry has an empty key or a TTL
+// that is not positive.
+func (r *Redis) Set(ctx context.Context, entries []Entry) error {
+	if err := validate(entries); err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range entries {
+			e := &entries[i]
+			p.Do(ctx, "set", e.Key, encode(e), "px", roundTTL(e.TTL).Milliseconds())
+		}
+		return nil
+	})
+	if err != nil {
+		r.fail(ctx, "set", len(entries), err)
+		return fmt.Errorf("cache: set: %w", err)
+	}
+	return nil
+}
+
+// Delete removes keys, documents or links alike, with one DEL. Deleting a
+// document does not delete the links to it; they become dangling, which is a
+// miss.
+func (r *Redis) Delete(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := r.client.Del(ctx, keys...).Err(); err != nil {
+		r.fail(ctx, "delete", len(keys), err)
+		return fmt.Errorf("cache: delete: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that Redis answers, for readiness probes. Its errors are
+// neither counted nor logged.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("cache: ping: %w", err)
+	}
+	return nil
+}
+
+// Stats returns the cache's counters.
+func (r *Redis) Stats() Stats {
+	return r.n.stats()
+}
+
+// Close closes the Redis client.
+func (r *Redis) Close() error {
+	return r.client.Close()
+}
+
+// fail counts a failed operation and logs it, rate limited, unless the
+// caller's context ended: then the failure is the caller's, not Redis's.
+func (r *Redis) fail(ctx context.Context, op string, keys int, err error) {
+	r.n.errors.Add(1)
+	if ctx.Err() != nil {
+		return
+	}
+	r.log.warn(ctx, "cache: redis error",
+		slog.String("op", op), slog.Int("keys", keys), slog.Any("error", err))
+}

@@ -1,0 +1,441 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"customergraph/internal/cache/cachetest"
+)
+
+func TestRedisRoundTrips(t *testing.T) {
+	var calls callCounter
+	r, _ := testRedis(t, &calls)
+	ks := testKeyspace(t)
+	ctx := t.Context()
+
+	const n = 1000
+	entries := make([]Entry, 0, 2*n)
+	keys := make([]string, 0, 2*n)
+	for i := range n {
+		id := strconv.Itoa(i)
+		entries = append(entries,
+			Entry{Key: ks.Customer(id), Value: []byte(`{"id":` + id + `}`), TTL: time.Minute},
+			Entry{Key: ks.Alias("email", id+"@example.com"), Link: ks.Customer(id), TTL: time.Minute})
+		keys = append(keys, ks.Alias("email", id+"@example.com"), ks.Customer(id))
+	}
+
+	// Warm up: a new connection costs a handshake (HELLO), and the first
+	// Get may load the script (EVALSHA, NOSCRIPT, EVAL). After that, a Set
+	// is one pipeline and a Get one EVALSHA.
+	if err := r.Set(ctx, entries[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Get(ctx, keys[:1]); err != nil {
+		t.Fatal(err)
+	}
+
+	calls.reset()
+	if err := r.Set(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	if p, pl, cmds := calls.process.Load(), calls.pipelines.Load(), calls.pipelinedCmds.Load(); p != 0 || pl != 1 || cmds != 2*n {
+		t.Errorf("Set of %d entries: %d commands and %d pipelines of %d commands, want one pipeline of %d", 2*n, p, pl, cmds, 2*n)
+	}
+
+	calls.reset()
+	got, err := r.Get(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, pl := calls.process.Load(), calls.pipelines.Load(); p != 1 || pl != 0 {
+		t.Errorf("Get of %d keys: %d commands and %d pipelines, want 1 command", len(keys), p, pl)
+	}
+	if name := calls.lastCmd.Load(); name != "evalsha" {
+		t.Errorf("Get sent %v, want evalsha", name)
+	}
+	for i, v := range got {
+		if v == nil {
+			t.Fatalf("value %d is a miss", i)
+		}
+	}
+
+	calls.reset()
+	if err := r.Delete(ctx, keys); err != nil {
+		t.Fatal(err)
+	}
+	if p, pl := calls.process.Load(), calls.pipelines.Load(); p != 1 || pl != 0 {
+		t.Errorf("Delete of %d keys: %d commands and %d pipelines, want 1 command", len(keys), p, pl)
+	}
+
+}
+
+// TestRedisNoScript checks that a server without the script (new, restarted
+// or flushed) costs one more round trip, not an error. It uses a server of
+// its own, as flushing the shared one would disturb other tests.
+func TestRedisNoScript(t *testing.T) {
+	t.Parallel()
+	srv := cachetest.StartServer(t, 0)
+	var calls callCounter
+	client, err := ParseRedisURL("redis://"+srv.Addr, RedisOptions{Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.AddHook(&calls)
+	r := NewRedis(client, RedisOptions{})
+	defer r.Close()
+	ks := testKeyspace(t)
+	if err := r.Ping(t.Context()); err != nil { // connect: HELLO, PING
+		t.Fatal(err)
+	}
+
+	for i, want := range []int64{2, 1} { // EVALSHA, EVAL; then EVALSHA
+		calls.reset()
+		got, err := r.Get(t.Context(), []string{ks.Customer("1")})
+		if err != nil {
+			t.Fatalf("Get %d: %v", i, err)
+		}
+		checkValues(t, got, []string{wantMiss})
+		if p := calls.process.Load(); p != want {
+			t.Errorf("Get %d: %d commands, want %d", i, p, want)
+		}
+	}
+}
+
+func TestRedisWrongType(t *testing.T) {
+	r, raw := testRedis(t)
+	ks := testKeyspace(t)
+	ctx := t.Context()
+
+	hash := ks.Customer("hash")
+	if err := raw.HSet(ctx, hash, "field", "value").Err(); err != nil {
+		t.Fatal(err)
+	}
+	raw.Expire(ctx, hash, time.Minute)
+	err := r.Set(ctx, []Entry{
+		{Key: ks.Alias("email", "x"), Link: hash, TTL: time.Minute},
+		{Key: ks.Customer("1"), Value: []byte("one"), TTL: time.Minute},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Get(ctx, []string{hash, ks.Alias("email", "x"), ks.Customer("1")})
+	if err != nil {
+		t.Fatalf("Get = %v, want keys of another type to be misses", err)
+	}
+	checkValues(t, got, []string{wantMiss, wantMiss, "one"})
+	if want := (Stats{Hits: 1, Misses: 2, Corrupt: 2}); r.Stats() != want {
+		t.Errorf("Stats = %+v, want %+v", r.Stats(), want)
+	}
+}
+
+// TestRedisDown checks that an unreachable Redis makes every key a quick
+// miss with an error, and that the cache recovers when Redis comes back.
+func TestRedisDown(t *testing.T) {
+	t.Run("closed port", func(t *testing.T) {
+		t.Parallel()
+		port := cachetest.FreePort(t) // nothing listens on it
+		r, err := DialRedis("redis://127.0.0.1:"+strconv.Itoa(port), RedisOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		ks := testKeyspace(t)
+		keys := []string{ks.Customer("1"), ks.Alias("email", "a@example.com")}
+
+		// Every attempt fails, including those after the pool gave up
+		// dialing and returns its last dial error.
+		const attempts = 50
+		for i := range attempts {
+			start := time.Now()
+			got, err := r.Get(t.Context(), keys)
+			elapsed := time.Since(start)
+			if err == nil || !strings.HasPrefix(err.Error(), "cache: get: ") {
+				t.Fatalf("Get %d: error %v, want a cache: get: error", i, err)
+			}
+			if len(got) != len(keys) || got[0] != nil || got[1] != nil {
+				t.Fatalf("Get %d = %q, want %d nil values", i, got, len(keys))
+			}
+			if elapsed > 300*time.Millisecond {
+				t.Errorf("Get %d took %v, want well under a second", i, elapsed)
+			}
+		}
+		if err := r.Set(t.Context(), []Entry{{Key: keys[0], Value: []byte("x"), TTL: time.Second}}); err == nil {
+			t.Error("Set succeeded with Redis down")
+		}
+		if err := r.Delete(t.Context(), keys); err == nil {
+			t.Error("Delete succeeded with Redis down")
+		}
+		if err := r.Ping(t.Context()); err == nil {
+			t.Error("Ping succeeded with Redis down")
+		}
+		want := Stats{Misses: attempts * uint64(len(keys)), Errors: attempts + 2}
+		if got := r.Stats(); got != want {
+			t.Errorf("Stats = %+v, want %+v", got, want)
+		}
+	})
+
+	t.Run("restart", func(t *testing.T) {
+		t.Parallel()
+		port := cachetest.FreePort(t)
+		srv := cachetest.StartServer(t, port)
+		r, err := DialRedis("redis://"+srv.Addr, RedisOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		ks := testKeyspace(t)
+		entry := Entry{Key: ks.Customer("1"), Value: []byte("one"), TTL: time.Minute}
+		keys := []string{entry.Key}
+
+		if err := r.Set(t.Context(), []Entry{entry}); err != nil {
+			t.Fatal(err)
+		}
+		checkValues(t, mustGetRedis(t, r, keys), []string{"one"})
+
+		srv.Stop()
+		for i := range 3 {
+			start := time.Now()
+			got, err := r.Get(t.Context(), keys)
+			if err == nil || got[0] != nil {
+				t.Fatalf("Get %d with Redis killed = %q, %v; want a miss and an error", i, got, err)
+			}
+			if elapsed := time.Since(start); elapsed > 300*time.Millisecond {
+				t.Errorf("Get %d with Redis killed took %v, want well under a second", i, elapsed)
+			}
+		}
+
+		// A new, empty server on the same port: the cache recovers (go-redis
+		// probes a failing address once a second), and the data is gone.
+		cachetest.StartServer(t, port)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got, err := r.Get(t.Context(), keys)
+			if err == nil {
+				checkValues(t, got, []string{wantMiss})
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Get still fails 10s after Redis restarted: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err := r.Set(t.Context(), []Entry{entry}); err != nil {
+			t.Fatalf("Set after restart: %v", err)
+		}
+		checkValues(t, mustGetRedis(t, r, keys), []string{"one"})
+		if err := r.Ping(t.Context()); err != nil {
+			t.Errorf("Ping after restart: %v", err)
+		}
+	})
+}
+
+// TestRedisTimeout checks that a Redis that accepts connections but never
+// answers costs a miss within the configured timeouts.
+func TestRedisTimeout(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+
+	r, err := DialRedis("redis://"+l.Addr().String(), RedisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	start := time.Now()
+	got, err := r.Get(t.Context(), []string{"k"})
+	if elapsed := time.Since(start); elapsed > 500*time.Millisecond {
+		t.Errorf("Get from a silent server took %v, want about %v", elapsed, DefaultTimeout)
+	}
+	if err == nil || got[0] != nil {
+		t.Fatalf("Get from a silent server = %q, %v; want a miss and an error", got, err)
+	}
+	if s := r.Stats(); s.Errors != 1 || s.Misses != 1 {
+		t.Errorf("Stats = %+v, want 1 error, 1 miss", s)
+	}
+}
+
+// TestRedisLogs checks that errors are logged at Warn, at most once a second,
+// without keys or values, and not when the caller gave up.
+func TestRedisLogs(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	port := cachetest.FreePort(t)
+	r, err := DialRedis("redis://127.0.0.1:"+strconv.Itoa(port), RedisOptions{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+
+	const secret = "very-secret-document"
+	key := NewKeyspace("ns").Alias("email", "private@example.com")
+	start := time.Now()
+	for range 20 {
+		_, _ = r.Get(t.Context(), []string{key})
+		_ = r.Set(t.Context(), []Entry{{Key: key, Value: []byte(secret), TTL: time.Second}})
+	}
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, _ = r.Get(canceled, []string{key})
+	elapsed := time.Since(start)
+
+	out := buf.String()
+	lines := strings.Count(out, "\n")
+	if maxLines := 1 + int(elapsed/logInterval); lines < 1 || lines > maxLines {
+		t.Errorf("%d log lines in %v, want 1 to %d:\n%s", lines, elapsed, maxLines, out)
+	}
+	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "op=get") {
+		t.Errorf("log lacks level=WARN or op=get:\n%s", out)
+	}
+	if strings.Contains(out, "private") || strings.Contains(out, secret) {
+		t.Errorf("log contains a key or a value:\n%s", out)
+	}
+	if got := r.Stats().Errors; got != 41 {
+		t.Errorf("Errors = %d, want 41", got)
+	}
+}
+
+func TestLimiterReportsSuppressed(t *testing.T) {
+	var buf syncBuffer
+	l := limiter{logger: slog.New(slog.NewTextHandler(&buf, nil))}
+	l.warn(t.Context(), "first")
+	l.warn(t.Context(), "dropped")
+	l.warn(t.Context(), "dropped")
+	l.last.Add(-int64(logInterval)) // as if a second had passed
+	l.warn(t.Context(), "second")
+	out := buf.String()
+	if strings.Contains(out, "dropped") || !strings.Contains(out, "msg=first suppressed=0") || !strings.Contains(out, "msg=second suppressed=2") {
+		t.Errorf("log:\n%s", out)
+	}
+}
+
+func TestParseRedisURL(t *testing.T) {
+	client, err := ParseRedisURL("redis://user:pass@127.0.0.1:6390/3", RedisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	o := client.(*redis.Client).Options()
+	want := map[string][2]any{
+		"Addr":                  {o.Addr, "127.0.0.1:6390"},
+		"DB":                    {o.DB, 3},
+		"Username":              {o.Username, "user"},
+		"ReadTimeout":           {o.ReadTimeout, DefaultTimeout},
+		"WriteTimeout":          {o.WriteTimeout, DefaultTimeout},
+		"PoolTimeout":           {o.PoolTimeout, DefaultTimeout},
+		"DialTimeout":           {o.DialTimeout, DefaultDialTimeout},
+		"PoolSize":              {o.PoolSize, 10 * runtime.GOMAXPROCS(0)},
+		"MaxRetries":            {o.MaxRetries, 0}, // normalised from -1
+		"DialerRetries":         {o.DialerRetries, 1},
+		"ContextTimeoutEnabled": {o.ContextTimeoutEnabled, true},
+	}
+	for name, v := range want {
+		if v[0] != v[1] {
+			t.Errorf("%s = %v, want %v", name, v[0], v[1])
+		}
+	}
+
+	client, err = ParseRedisURL("redis://h", RedisOptions{Timeout: time.Second, DialTimeout: 2 * time.Second, PoolSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	o = client.(*redis.Client).Options()
+	if o.ReadTimeout != time.Second || o.PoolTimeout != time.Second || o.DialTimeout != 2*time.Second || o.PoolSize != 3 {
+		t.Errorf("options not applied: read %v pool %v dial %v size %d", o.ReadTimeout, o.PoolTimeout, o.DialTimeout, o.PoolSize)
+	}
+
+	for _, bad := range []string{
+		"redis://user:s3cr3t-pw@[::1", // url.Parse error, which quotes the URL
+		"http://user:s3cr3t-pw@host:6379",
+		"redis://user:s3cr3t-pw@host:6379/notadb",
+	} {
+		_, err := ParseRedisURL(bad, RedisOptions{})
+		if err == nil {
+			t.Errorf("ParseRedisURL(%q) succeeded", bad)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("ParseRedisURL error reveals the password: %v", err)
+		}
+		if _, err := DialRedis(bad, RedisOptions{}); err == nil {
+			t.Errorf("DialRedis(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestRedisGetError(t *testing.T) {
+	// A failed Get wraps the Redis error.
+	r, err := DialRedis("redis://127.0.0.1:"+strconv.Itoa(cachetest.FreePort(t)), RedisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, err = r.Get(t.Context(), []string{"k"})
+	if _, ok := errors.AsType[*net.OpError](err); !ok {
+		t.Errorf("Get error %v (%T) does not wrap the dial error", err, err)
+	}
+}
+
+func mustGetRedis(t *testing.T, r *Redis, keys []string) [][]byte {
+	t.Helper()
+	got, err := r.Get(t.Context(), keys)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	return got
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent loggers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
