@@ -1,0 +1,93 @@
+// Package scalar implements the schema's custom scalars: DateTime (an
+// RFC 3339 timestamp in UTC with milliseconds) and Date (YYYY-MM-DD).
+package scalar
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// DateTimeLayout is how DateTime values are written: UTC, milliseconds, "Z".
+const DateTimeLayout = "2006-01-02T15:04:05.000Z"
+
+// DateLayout is how Date values are written and read.
+const DateLayout = "2006-01-02"
+
+// ErrInvalid is matched by every error the Unmarshal functions return.
+var ErrInvalid = errors.New("invalid scalar value")
+
+type inputError struct{ msg string }
+
+func (e *inputError) Error() string        { return e.msg }
+func (e *inputError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(format string, args ...any) error {
+	return &inputError{fmt.Sprintf(format, args...)}
+}
+
+// MarshalDateTime writes t in UTC with milliseconds, e.g.
+// "2025-01-15T10:30:00.000Z".
+func MarshalDateTime(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		var buf [len(DateTimeLayout) + 2]byte
+		b := append(buf[:0], '"')
+		b = t.UTC().AppendFormat(b, DateTimeLayout)
+		b = append(b, '"')
+		w.Write(b)
+	})
+}
+
+// UnmarshalDateTime reads an RFC 3339 timestamp (any offset, optional
+// fractional seconds) and returns it in UTC.
+func UnmarshalDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, invalid("DateTime must be a string, got %T", v)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, invalid("DateTime must be an RFC 3339 timestamp, e.g. 2025-01-15T10:30:00.000Z")
+	}
+	return t.UTC(), nil
+}
+
+// MarshalDate writes a calendar date held as "YYYY-MM-DD".
+func MarshalDate(s string) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		io.WriteString(w, strconv.Quote(s))
+	})
+}
+
+// UnmarshalDate reads a calendar date. It must be a real date written
+// YYYY-MM-DD: "2024-02-30" and "2024-2-3" are errors.
+func UnmarshalDate(v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", invalid("Date must be a string, got %T", v)
+	}
+	if err := ValidDate(s); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// ValidDate reports whether s is a real calendar date written YYYY-MM-DD.
+func ValidDate(s string) error {
+	t, err := time.Parse(DateLayout, s)
+	if err != nil || t.Format(DateLayout) != s {
+		return invalid("Date must be a calendar date written YYYY-MM-DD, got %q", truncate(s, 32))
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

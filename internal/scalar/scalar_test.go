@@ -1,0 +1,63 @@
+package scalar
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestDateTime(t *testing.T) {
+	var b bytes.Buffer
+	MarshalDateTime(time.Date(2025, 1, 15, 11, 30, 0, 123456789, time.FixedZone("CET", 3600))).MarshalGQL(&b)
+	if got, want := b.String(), `"2025-01-15T10:30:00.123Z"`; got != want {
+		t.Errorf("MarshalDateTime = %s; want %s", got, want)
+	}
+	for _, tt := range []struct {
+		in   any
+		want time.Time
+		ok   bool
+	}{
+		{"2025-01-15T10:30:00.000Z", time.Date(2025, 1, 15, 10, 30, 0, 0, time.UTC), true},
+		{"2025-01-15T11:30:00+01:00", time.Date(2025, 1, 15, 10, 30, 0, 0, time.UTC), true},
+		{"2025-01-15", time.Time{}, false},
+		{1640995200000, time.Time{}, false},
+	} {
+		got, err := UnmarshalDateTime(tt.in)
+		if (err == nil) != tt.ok || !got.Equal(tt.want) {
+			t.Errorf("UnmarshalDateTime(%v) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if err != nil && !errors.Is(err, ErrInvalid) {
+			t.Errorf("UnmarshalDateTime(%v) error %v does not match ErrInvalid", tt.in, err)
+		}
+	}
+}
+
+func TestDate(t *testing.T) {
+	for _, tt := range []struct {
+		in any
+		ok bool
+	}{
+		{"1990-05-15", true},
+		{"2024-02-29", true},
+		{"2023-02-29", false},
+		{"2024-02-30", false},
+		{"1990-5-15", false},
+		{"15.05.1990", false},
+		{"1990-05-15T00:00:00Z", false},
+		{19900515, false},
+	} {
+		got, err := UnmarshalDate(tt.in)
+		if (err == nil) != tt.ok {
+			t.Errorf("UnmarshalDate(%v) = %q, %v; want ok=%v", tt.in, got, err, tt.ok)
+		}
+		if err != nil && !errors.Is(err, ErrInvalid) {
+			t.Errorf("UnmarshalDate(%v) error %v does not match ErrInvalid", tt.in, err)
+		}
+	}
+	var b bytes.Buffer
+	MarshalDate("1990-05-15").MarshalGQL(&b)
+	if b.String() != `"1990-05-15"` {
+		t.Errorf("MarshalDate = %s", b.String())
+	}
+}

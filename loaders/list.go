@@ -1,0 +1,156 @@
+package loaders
+
+import (
+	"context"
+	"crypto/sha256"
+
+	"customergraph/internal/customer"
+	"customergraph/internal/tiquo"
+)
+
+// maxPageSize is the upstream's largest page, and the largest `first`.
+const maxPageSize = 100
+
+// ListQuery selects a page of a customer connection.
+type ListQuery struct {
+	First  int    // 1..100
+	After  string // an edge cursor from an earlier page, or ""
+	Search string
+	Status customer.Status // "" for any
+	// ParameterID or ParameterName (one at most) filter by a customer
+	// parameter; ParameterValue narrows to an exact value.
+	ParameterID, ParameterName, ParameterValue string
+}
+
+// Edge is one customer of a page with the cursor that continues after it.
+type Edge struct {
+	Cursor         string
+	Node           *customer.Customer
+	ParameterValue *string
+}
+
+// ListPage is one page of a customer connection.
+type ListPage struct {
+	Edges       []Edge
+	HasNextPage bool
+}
+
+func (q ListQuery) filterHash() [filterHashLen]byte {
+	h := sha256.New()
+	for _, s := range []string{q.Search, string(q.Status), q.ParameterID, q.ParameterName, q.ParameterValue} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var out [filterHashLen]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// Customers returns the page q selects. Every edge has its own cursor:
+// After any of them continues right behind that edge, even in the middle of
+// an upstream page, so walking the connection yields every customer once.
+// Usually one upstream call; two when a page starts mid-way through an
+// upstream page and does not fit in the rest of it.
+//
+// The customers listed are written to the cache under their IDs and aliases
+// and primed into this request's loaders; detail fields already cached for
+// the same version of a customer are kept.
+func (l *Loaders) Customers(ctx context.Context, q ListQuery) (*ListPage, error) {
+	filters := q.filterHash()
+	pos := position{}
+	if q.After != "" {
+		p, err := l.s.cursor.decode(q.After, filters)
+		if err != nil {
+			return nil, err
+		}
+		pos = p
+	}
+	params := tiquo.ListParams{
+		Search:         q.Search,
+		ParameterID:    q.ParameterID,
+		ParameterName:  q.ParameterName,
+		ParameterValue: q.ParameterValue,
+	}
+	if q.Status != "" {
+		params.Status = upstreamStatus(q.Status)
+	}
+
+	var (
+		items  []*tiquo.Customer
+		cursor []position // where to continue after each item
+		page   = &ListPage{}
+	)
+	for len(items) < q.First {
+		params.Cursor = pos.up
+		params.Limit = min(maxPageSize, pos.skip+q.First-len(items))
+		up, err := l.s.up.ListCustomers(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		n := len(up.Customers)
+		j := pos.skip
+		for ; j < n && len(items) < q.First; j++ {
+			items = append(items, &up.Customers[j])
+			if j == n-1 && up.HasMore && up.NextCursor != "" {
+				cursor = append(cursor, position{up: up.NextCursor})
+			} else {
+				cursor = append(cursor, position{up: pos.up, skip: j + 1})
+			}
+		}
+		if len(items) == q.First {
+			page.HasNextPage = j < n || up.HasMore
+			break
+		}
+		if !up.HasMore || up.NextCursor == "" {
+			break
+		}
+		pos = position{up: up.NextCursor}
+	}
+
+	nodes := make([]*customer.Customer, len(items))
+	for i, t := range items {
+		nodes[i] = fromTiquo(t, fromList)
+	}
+	l.s.mergeCached(ctx, nodes)
+	page.Edges = make([]Edge, len(items))
+	for i, c := range nodes {
+		page.Edges[i] = Edge{
+			Cursor:         l.s.cursor.encode(cursor[i], filters),
+			Node:           c,
+			ParameterValue: items[i].ParameterValue,
+		}
+		l.prime(ctx, c)
+	}
+	return page, nil
+}
+
+// mergeCached adds to freshly listed records the detail fields cached for
+// the same version of each customer (one cache round trip), then writes
+// them all back (one more).
+func (s *Service) mergeCached(ctx context.Context, nodes []*customer.Customer) {
+	if len(nodes) == 0 {
+		return
+	}
+	keys := make([]string, len(nodes))
+	for i, c := range nodes {
+		keys[i] = s.keys.Customer(c.ID)
+	}
+	for i, old := range s.lookup(ctx, keys) {
+		nodes[i] = withDetailsOf(nodes[i], old)
+	}
+	s.store(ctx, nodes...)
+}
+
+func upstreamStatus(s customer.Status) string {
+	switch s {
+	case customer.StatusActive:
+		return string(tiquo.StatusActive)
+	case customer.StatusInactive:
+		return string(tiquo.StatusInactive)
+	case customer.StatusArchived:
+		return string(tiquo.StatusArchived)
+	case customer.StatusBanned:
+		return string(tiquo.StatusBanned)
+	}
+	return ""
+}

@@ -1,0 +1,66 @@
+package loaders
+
+import (
+	"context"
+
+	"customergraph/internal/customer"
+	"customergraph/internal/identifier"
+	"customergraph/internal/tiquo"
+)
+
+// Patch is a partial customer update: only present fields are sent, and an
+// explicit null is sent as null.
+type Patch = tiquo.Patch
+
+// AddressPatch is a partial address, merged upstream with the stored one.
+type AddressPatch = tiquo.AddressPatch
+
+// Optional is a Patch field: absent (the zero value), null or present.
+type Optional[T any] = tiquo.Optional[T]
+
+// Some returns a present Optional holding v.
+func Some[T any](v T) Optional[T] { return tiquo.Some(v) }
+
+// Null returns an Optional that is an explicit null.
+func Null[T any]() Optional[T] { return tiquo.Null[T]() }
+
+// UpdateCustomer applies p to the customer with document ID id and writes
+// the result through the cache: the new record under its ID and current
+// aliases, and the aliases it no longer has (an old email or phone) removed,
+// so a read through any identifier right after is never stale — on this
+// instance or any other sharing the cache. The upstream call is never
+// retried.
+func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch) (*customer.Customer, error) {
+	s := l.s
+	key := s.keys.Customer(id.String())
+	old := s.lookup(ctx, []string{key})[0]
+
+	t, err := s.up.UpdateCustomer(ctx, id.String(), p)
+	if err != nil {
+		return nil, err
+	}
+	c := withContactsOf(fromTiquo(t, fromRecord), old)
+
+	// Aliases the customer had before the update and no longer has.
+	var stale []string
+	if old != nil {
+		current := make(map[identifier.ID]bool)
+		for _, a := range aliases(c) {
+			current[a] = true
+		}
+		for _, a := range aliases(old) {
+			if !current[a] {
+				stale = append(stale, s.keyFor(a))
+			}
+		}
+	}
+	if len(stale) > 0 {
+		if err := s.cache.Delete(ctx, stale); err != nil {
+			s.log.Warn("cache delete of stale aliases failed; reads verify aliases instead", "err", err)
+		}
+	}
+	s.store(ctx, c)
+	l.forget(ctx, old, c)
+	l.prime(ctx, c)
+	return c, nil
+}

@@ -1,0 +1,111 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"customergraph/internal/identifier"
+	"customergraph/internal/scalar"
+	"customergraph/internal/tiquo"
+	"customergraph/loaders"
+)
+
+// Error codes in extensions.code, besides gqlgen's GRAPHQL_PARSE_FAILED and
+// GRAPHQL_VALIDATION_FAILED.
+const (
+	CodeBadUserInput        = "BAD_USER_INPUT"
+	CodeUnauthenticated     = "UNAUTHENTICATED"
+	CodeForbidden           = "FORBIDDEN"
+	CodeRateLimited         = "RATE_LIMITED"
+	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+	CodeInternal            = "INTERNAL_SERVER_ERROR"
+)
+
+// badInput returns a BAD_USER_INPUT error: an argument is invalid, and no
+// upstream call was made.
+func badInput(format string, args ...any) error {
+	return &gqlerror.Error{
+		Message:    fmt.Sprintf(format, args...),
+		Extensions: map[string]any{"code": CodeBadUserInput},
+	}
+}
+
+// ErrorPresenter returns the one place where errors become GraphQL errors
+// with an extensions.code. Upstream and cache errors are mapped by kind;
+// anything unrecognised is logged and answered with a generic
+// INTERNAL_SERVER_ERROR, so nothing internal reaches the client.
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if _, ok := gqlErr.Extensions["code"]; ok {
+			return gqlErr // ours, or gqlgen's parse and validation errors
+		}
+		out := &gqlerror.Error{Path: gqlErr.Path, Locations: gqlErr.Locations}
+		code, msg := classify(err)
+		if code == CodeInternal {
+			log.ErrorContext(ctx, "unexpected resolver error", "path", gqlErr.Path.String(), "err", err)
+		}
+		out.Message = msg
+		out.Extensions = map[string]any{"code": code}
+		var te *tiquo.Error
+		if code == CodeRateLimited && errors.As(err, &te) && te.RetryAfter > 0 {
+			out.Extensions["retryAfterSeconds"] = int(math.Ceil(te.RetryAfter.Seconds()))
+		}
+		return out
+	}
+}
+
+// classify maps an error to its code and a message safe to show a client.
+func classify(err error) (code, msg string) {
+	var te *tiquo.Error
+	switch {
+	case errors.Is(err, loaders.ErrRateLimited):
+		return CodeRateLimited, "the customer service's rate limit is exhausted; retry later"
+	case errors.Is(err, loaders.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return CodeUpstreamUnavailable, "the customer service is unavailable; try again shortly"
+	case errors.Is(err, loaders.ErrUnauthorized), errors.Is(err, loaders.ErrForbidden):
+		// The facade's own upstream credential was refused: an operator's
+		// problem, not the client's.
+		return CodeUpstreamUnavailable, "the customer service refused this service's credentials"
+	case errors.Is(err, loaders.ErrValidation) && errors.As(err, &te) && te.Message != "":
+		return CodeBadUserInput, te.Message
+	case errors.Is(err, loaders.ErrValidation):
+		return CodeBadUserInput, "the customer service rejected the request as invalid"
+	case errors.Is(err, loaders.ErrBadCursor):
+		return CodeBadUserInput, "after: " + loaders.ErrBadCursor.Error()
+	case errors.Is(err, identifier.ErrInvalid), errors.Is(err, scalar.ErrInvalid):
+		return CodeBadUserInput, unwrapMessage(err)
+	case errors.Is(err, context.Canceled):
+		return CodeUpstreamUnavailable, "the request was cancelled"
+	}
+	return CodeInternal, "internal server error"
+}
+
+// unwrapMessage returns the innermost message of an input error: the
+// value's own explanation, without gqlgen's wrapping.
+func unwrapMessage(err error) string {
+	var ge *gqlerror.Error
+	if errors.As(err, &ge) && ge.Unwrap() != nil {
+		return ge.Unwrap().Error()
+	}
+	return err.Error()
+}
+
+// Recover turns a panic in a resolver into an INTERNAL_SERVER_ERROR; the
+// panic value and stack go to the log, never to the client.
+func Recover(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, v any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		return &gqlerror.Error{
+			Message:    "internal server error",
+			Extensions: map[string]any{"code": CodeInternal},
+		}
+	}
+}

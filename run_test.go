@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"customergraph/internal/cache/cachetest"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startRun runs the real entry point with env and returns its base URL, its
+// log, and a stop function that cancels it and returns run's error.
+func startRun(t *testing.T, env map[string]string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	port := freePort(t)
+	env["PORT"] = fmt.Sprint(port)
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, logs) }()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("run returned early: %v\n%s", err, logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("server did not start: %v\n%s", err, logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(15 * time.Second):
+			return fmt.Errorf("run did not return within 15s of cancellation")
+		}
+	}
+	t.Cleanup(func() { stop() })
+	return base, logs, stop
+}
+
+func TestRunEmbeddedDefault(t *testing.T) {
+	base, logs, stop := startRun(t, map[string]string{})
+	for _, want := range []string{"in-process Tiquo simulator", "caching in memory"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("startup log does not say %q:\n%s", want, logs)
+		}
+	}
+	// No client keys are needed with the embedded simulator.
+	resp, err := http.Post(base+"/graphql", "application/json",
+		strings.NewReader(`{"query":"{ customer(customerNumber: \"CUST-000001\") { displayName email } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `{"data":{"customer":{"displayName":"John Doe","email":"john@example.com"}}}`; string(body) != want {
+		t.Errorf("first query = %s; want %s", body, want)
+	}
+	// GraphiQL at /.
+	resp, err = http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(strings.ToLower(string(page)), "graphiql") {
+		t.Errorf("GET / = %d; want the GraphiQL page", resp.StatusCode)
+	}
+	// Readiness reports the upstream and the cache.
+	resp, err = http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ready map[string]string
+	json.NewDecoder(resp.Body).Decode(&ready)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || ready["upstream"] != "reachable" || ready["cache"] != "ok" {
+		t.Errorf("/readyz = %d %v; want 200, upstream reachable, cache ok", resp.StatusCode, ready)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("graceful shutdown: %v", err)
+	}
+	if !strings.Contains(logs.String(), "stopped") {
+		t.Errorf("log does not record the shutdown:\n%s", logs)
+	}
+}
+
+func TestRunMasksSecrets(t *testing.T) {
+	const upstreamKey, clientKey = "upstream-secret-4711", "client-secret-0815"
+	s := newStack(t, stackOptions{redisAddr: "memory"}) // a simulator to point at
+	redisPassword := "redis-pass-1234"
+	_, logs, stop := startRun(t, map[string]string{
+		"UPSTREAM_URL":     s.simURL,
+		"UPSTREAM_API_KEY": upstreamKey,
+		"FACADE_API_KEYS":  clientKey,
+		"REDIS_URL":        "redis://:" + redisPassword + "@" + cachetest.Redis(t),
+		"LOG_LEVEL":        "debug",
+	})
+	stop()
+	out := logs.String()
+	for _, secret := range []string{upstreamKey, clientKey, redisPassword, s.simURL} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log contains %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "upstreamApiKey=[set]") {
+		t.Errorf("log does not show the upstream key as masked:\n%s", out)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"UPSTREAM_URL": "http://127.0.0.1:1"}, "FACADE_API_KEYS must be set"},
+		{map[string]string{"UPSTREAM_URL": "ftp://x", "FACADE_API_KEYS": "k"}, "UPSTREAM_URL must be an http or https URL"},
+		{map[string]string{"CACHE_TTL": "forever"}, "CACHE_TTL"},
+		{map[string]string{"PORT": "99999"}, "PORT"},
+		{map[string]string{"INTROSPECTION": "maybe"}, "INTROSPECTION"},
+		{map[string]string{"LOG_LEVEL": "loud", "LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+	}
+	for _, tt := range tests {
+		_, err := loadConfig(func(k string) string { return tt.env[k] })
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("loadConfig(%v) error = %v; want one mentioning %q", tt.env, err, tt.want)
+		}
+	}
+	c, err := loadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 8080 || c.CacheTTL != 5*time.Minute || !c.Introspection {
+		t.Errorf("defaults = %+v; want port 8080, TTL 5m, introspection on", c)
+	}
+}
+
+func TestIntrospectionSwitch(t *testing.T) {
+	const q = `{ __schema { queryType { name } } }`
+	on := newStack(t, stackOptions{redisAddr: "memory"})
+	if r := on.post(q, nil); len(r.Errors) != 0 {
+		t.Errorf("introspection on: errors %+v", r.Errors)
+	}
+	off := newStack(t, stackOptions{redisAddr: "memory", env: map[string]string{"INTROSPECTION": "false"}})
+	if r := off.post(q, nil); len(r.Errors) == 0 {
+		t.Error("introspection off: the schema query succeeded; want an error")
+	}
+}
+
+func TestComplexityLimit(t *testing.T) {
+	s := newStack(t, stackOptions{redisAddr: "memory", env: map[string]string{"COMPLEXITY_LIMIT": "500"}})
+	// 10 nodes × 3 fields fits; 100 nodes × 6 fields does not, and is
+	// refused before any upstream call.
+	if r := s.post(`{ customers(first: 10) { nodes { id email phone } } }`, nil); len(r.Errors) != 0 {
+		t.Errorf("small page: errors %+v", r.Errors)
+	}
+	s.resetStats()
+	r := s.post(`{ customers(first: 100) { nodes { id email phone status createdAt updatedAt } } }`, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Errorf("big page: errors %+v; want one complexity error with a code", r.Errors)
+	}
+	if got := s.stats(); got.Total != 0 {
+		t.Errorf("refused query cost %d upstream calls; want 0", got.Total)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.query(`{ customer(customerNumber: "CUST-000001") { id } }`, nil, nil)
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"customergraph_cache_misses_total", "customergraph_cache_hits_total", "go_goroutines"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
