@@ -19,6 +19,8 @@ type config struct {
 	FacadeAPIKeys   []secret
 	CacheTTL        time.Duration
 	CacheNamespace  string // extra namespace salt, for deployments sharing a Redis
+	NegativeTTL     time.Duration
+	StaleIfError    time.Duration
 	RedisTimeout    time.Duration
 	UpstreamTimeout time.Duration
 	Introspection   bool
@@ -64,6 +66,8 @@ func (c config) LogValue() slog.Value {
 		slog.String("cache", cache),
 		slog.Int("facadeApiKeys", len(c.FacadeAPIKeys)),
 		slog.Duration("cacheTTL", c.CacheTTL),
+		slog.Duration("negativeCacheTTL", c.NegativeTTL),
+		slog.Duration("staleIfError", c.StaleIfError),
 		slog.Duration("redisTimeout", c.RedisTimeout),
 		slog.Duration("upstreamTimeout", c.UpstreamTimeout),
 		slog.Bool("introspection", c.Introspection),
@@ -77,6 +81,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		Port:            8080,
 		CacheTTL:        5 * time.Minute,
+		NegativeTTL:     30 * time.Second,
+		StaleIfError:    time.Hour,
 		RedisTimeout:    50 * time.Millisecond,
 		UpstreamTimeout: 10 * time.Second,
 		Introspection:   true,
@@ -101,6 +107,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	p.duration("CACHE_TTL", &c.CacheTTL, time.Second, 24*time.Hour)
 	c.CacheNamespace = strings.TrimSpace(getenv("CACHE_NAMESPACE"))
+	p.duration("NEGATIVE_CACHE_TTL", &c.NegativeTTL, 0, time.Hour)
+	p.duration("STALE_IF_ERROR", &c.StaleIfError, 0, 7*24*time.Hour)
 	p.duration("REDIS_TIMEOUT", &c.RedisTimeout, time.Millisecond, 10*time.Second)
 	p.duration("UPSTREAM_TIMEOUT", &c.UpstreamTimeout, 10*time.Millisecond, 5*time.Minute)
 	p.bool("INTROSPECTION", &c.Introspection)

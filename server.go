@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -188,7 +189,10 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		Cache:     store,
 		Namespace: cache.Namespace(upstreamURL, upstreamKey, cfg.CacheNamespace),
 		TTL:       cfg.CacheTTL,
-		Logger:    log,
+		// 0 in the configuration means off; in loaders.Config, default.
+		NegativeTTL:  offIfZero(cfg.NegativeTTL),
+		StaleIfError: offIfZero(cfg.StaleIfError),
+		Logger:       log,
 	})
 
 	reg := prometheus.NewRegistry()
@@ -262,6 +266,20 @@ func newGraphQL(cfg config, log *slog.Logger) http.Handler {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	// Say which parts of the answer were served stale because the upstream
+	// failed.
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if l, ok := loaders.From(ctx); ok && resp != nil {
+			if stale := l.Stale(); len(stale) > 0 {
+				if resp.Extensions == nil {
+					resp.Extensions = map[string]any{}
+				}
+				resp.Extensions["stale"] = stale
+			}
+		}
+		return resp
+	})
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(log))
 	srv.SetRecoverFunc(resolvers.Recover(log))
 	return srv
@@ -348,6 +366,13 @@ func registerCacheMetrics(reg *prometheus.Registry, c interface{ Stats() cache.S
 			Help: "Cache lookups: " + name + ".",
 		}, func() float64 { return float64(get(c.Stats())) }))
 	}
+}
+
+func offIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // redisLogger sends go-redis's own log lines (pool dial failures, which

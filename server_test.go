@@ -262,3 +262,5 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -136,9 +136,9 @@ func (s *Service) mergeCached(ctx context.Context, nodes []*customer.Customer) {
 		keys[i] = s.keys.Customer(c.ID)
 	}
 	for i, old := range s.lookup(ctx, keys) {
-		nodes[i] = withDetailsOf(nodes[i], old)
+		nodes[i] = withDetailsOf(nodes[i], old.c)
 	}
-	s.store(ctx, nodes...)
+	s.store(ctx, nodes, nil)
 }
 
 func upstreamStatus(s customer.Status) string {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"sync"
+	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
 	"golang.org/x/sync/errgroup"
@@ -27,6 +30,9 @@ type Loaders struct {
 	detailed *dataloader.Loader[string, *customer.Customer]
 	// contacts finds a customer with all its emails and phones by number.
 	contacts *dataloader.Loader[string, *customer.Customer]
+
+	mu    sync.Mutex
+	stale []StaleField
 }
 
 // NewLoaders returns fresh loaders for one request.
@@ -58,6 +64,12 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 // WithLoaders returns ctx carrying l.
 func WithLoaders(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// From returns the request's Loaders, if Middleware installed them.
+func From(ctx context.Context) (*Loaders, bool) {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	return l, ok
 }
 
 // For returns the request's Loaders. It panics when Middleware did not run,
@@ -116,6 +128,30 @@ func (l *Loaders) Contacts(ctx context.Context, c *customer.Customer) (*customer
 	return d, nil
 }
 
+// StaleField is a part of the response served from the cache past its
+// freshness because the upstream failed.
+type StaleField struct {
+	Path       any `json:"path"`
+	AgeSeconds int `json:"ageSeconds"`
+}
+
+// NoteStale records that the value at path came from c, if c is stale.
+func (l *Loaders) NoteStale(path any, c *customer.Customer) {
+	if c == nil || c.StaleAge <= 0 {
+		return
+	}
+	l.mu.Lock()
+	l.stale = append(l.stale, StaleField{Path: path, AgeSeconds: int(c.StaleAge.Seconds())})
+	l.mu.Unlock()
+}
+
+// Stale returns what NoteStale recorded, in no particular order.
+func (l *Loaders) Stale() []StaleField {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.stale)
+}
+
 // prime records c in this request's loaders under its ID and aliases, so
 // later fields of the request find it without a batch.
 func (l *Loaders) prime(ctx context.Context, c *customer.Customer) {
@@ -157,21 +193,28 @@ func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) []*
 		keys[i] = s.keyFor(id)
 	}
 	cached := s.lookup(ctx, keys)
+	now := s.now()
 	results := make([]*dataloader.Result[*customer.Customer], len(ids))
 	var misses []int
-	for i, c := range cached {
-		if c != nil && matches(c, ids[i]) {
-			results[i] = &dataloader.Result[*customer.Customer]{Data: c}
-			continue
+	for i, r := range cached {
+		if r.c != nil && !matches(r.c, ids[i]) {
+			cached[i] = record{} // a link left behind by a change: no answer, not even a stale one
 		}
-		misses = append(misses, i)
+		switch r := cached[i]; {
+		case r.missing:
+			results[i] = &dataloader.Result[*customer.Customer]{}
+		case r.fresh(now):
+			results[i] = &dataloader.Result[*customer.Customer]{Data: r.c}
+		default:
+			misses = append(misses, i)
+		}
 	}
-	s.fetch(ctx, misses, results, func(ctx context.Context, i int) (*customer.Customer, error) {
-		t, err := s.up.Customer(ctx, ids[i])
-		if err != nil {
-			return nil, err
+	s.resolve(ctx, results, misses, cached, keys, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
+		t, err, leader := s.get(ctx, ids[i])
+		if t == nil || err != nil {
+			return nil, leader, err
 		}
-		return fromTiquo(t, fromRecord), nil
+		return fromTiquo(t, fromRecord), leader, nil
 	})
 	return results
 }
@@ -183,27 +226,47 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 		keys[i] = s.keys.Customer(id)
 	}
 	cached := s.lookup(ctx, keys)
+	now := s.now()
 	results := make([]*dataloader.Result[*customer.Customer], len(docIDs))
 	var misses []int
-	for i, c := range cached {
-		if c != nil && c.Detailed && c.ID == docIDs[i] {
-			results[i] = &dataloader.Result[*customer.Customer]{Data: c}
-			continue
+	for i, r := range cached {
+		if r.c != nil && (!r.c.Detailed || r.c.ID != docIDs[i]) {
+			r.freshUntil = time.Time{} // usable for its contacts, not as an answer
+			cached[i] = r
 		}
-		misses = append(misses, i)
+		switch {
+		case r.missing:
+			results[i] = &dataloader.Result[*customer.Customer]{}
+		case r.fresh(now) && r.c.Detailed:
+			results[i] = &dataloader.Result[*customer.Customer]{Data: r.c}
+		default:
+			misses = append(misses, i)
+		}
 	}
-	s.fetch(ctx, misses, results, func(ctx context.Context, i int) (*customer.Customer, error) {
+	s.resolve(ctx, results, misses, cached, keys, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
 		id, err := identifier.Parse(docIDs[i])
 		if err != nil || id.Kind() != identifier.DocumentID {
-			return nil, nil // not an ID the upstream could know
+			return nil, false, nil // not an ID the upstream could know
 		}
-		t, err := s.up.Customer(ctx, id)
-		if err != nil {
-			return nil, err
+		t, err, leader := s.get(ctx, id)
+		if t == nil || err != nil {
+			return nil, leader, err
 		}
-		return withContactsOf(fromTiquo(t, fromRecord), cached[i]), nil
+		return withContactsOf(fromTiquo(t, fromRecord), cached[i].c), leader, nil
 	})
 	return results
+}
+
+// get reads one customer from the upstream, sharing the call with every
+// concurrent request for the same identifier. Not found is nil, nil.
+func (s *Service) get(ctx context.Context, id identifier.ID) (*tiquo.Customer, error, bool) {
+	t, err, leader := s.gets.do(ctx, id.Kind().String()+":"+id.String(), func(ctx context.Context) (*tiquo.Customer, error) {
+		return s.up.Customer(ctx, id)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, leader
+	}
+	return t, err, leader
 }
 
 // loadContacts is the batch function of Loaders.contacts: the upstream's
@@ -212,52 +275,74 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 func (s *Service) loadContacts(ctx context.Context, numbers []string) []*dataloader.Result[*customer.Customer] {
 	results := make([]*dataloader.Result[*customer.Customer], len(numbers))
 	all := make([]int, len(numbers))
-	for i := range all {
+	keys := make([]string, len(numbers))
+	for i, n := range numbers {
 		all[i] = i
+		keys[i] = s.keys.Alias(identifier.CustomerNumber.String(), n)
 	}
-	s.fetch(ctx, all, results, func(ctx context.Context, i int) (*customer.Customer, error) {
-		page, err := s.up.ListCustomers(ctx, tiquo.ListParams{Search: numbers[i], Limit: 10})
+	// The cached records keep their detail fields when the list's version
+	// is the same.
+	cached := s.lookup(ctx, keys)
+	s.resolve(ctx, results, all, make([]record, len(numbers)), nil, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
+		page, err, leader := s.searches.do(ctx, numbers[i], func(ctx context.Context) (*tiquo.Page, error) {
+			return s.up.ListCustomers(ctx, tiquo.ListParams{Search: numbers[i], Limit: 10})
+		})
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		for j := range page.Customers {
 			if t := &page.Customers[j]; t.CustomerNumber == numbers[i] {
-				return fromTiquo(t, fromList), nil
+				return withDetailsOf(fromTiquo(t, fromList), cached[i].c), leader, nil
 			}
 		}
-		return nil, nil
+		return nil, false, nil // gone since: nothing to remember
 	})
 	return results
 }
 
-// fetch runs get for the indexes in todo, at most s.fanout at a time, and
-// fills results; it then writes every customer found to the cache in one
-// round trip. Not found is a nil result, not an error.
-func (s *Service) fetch(ctx context.Context, todo []int, results []*dataloader.Result[*customer.Customer],
-	get func(ctx context.Context, i int) (*customer.Customer, error)) {
-	if len(todo) == 0 {
+// resolve fetches the misses of a batch with get, at most s.fanout at a
+// time, and completes results: a customer, nil for none, the stale cached
+// record when the upstream failed and one may be served, or the error. What
+// this batch fetched itself (not what it shared with another request) is
+// written back in one round trip: customers under their ID and aliases, and
+// "not found" under the key looked up (missingKeys; nil: not remembered).
+func (s *Service) resolve(ctx context.Context, results []*dataloader.Result[*customer.Customer], misses []int,
+	cached []record, missingKeys []string, get func(ctx context.Context, i int) (*customer.Customer, bool, error)) {
+	if len(misses) == 0 {
 		return
 	}
+	leaders := make([]bool, len(results))
 	var g errgroup.Group
 	g.SetLimit(s.fanout)
-	for _, i := range todo {
+	for _, i := range misses {
 		g.Go(func() error {
-			c, err := get(ctx, i)
-			if errors.Is(err, ErrNotFound) {
-				c, err = nil, nil
+			c, leader, err := get(ctx, i)
+			leaders[i] = leader
+			if err != nil && canServeStale(err) && cached[i].servableStale(s.now(), s.staleMax) {
+				stale := *cached[i].c
+				stale.StaleAge = s.now().Sub(cached[i].fetchedAt)
+				c, err = &stale, nil
+				leaders[i] = false
 			}
 			results[i] = &dataloader.Result[*customer.Customer]{Data: c, Error: err}
 			return nil
 		})
 	}
 	g.Wait()
-	found := make([]*customer.Customer, 0, len(todo))
-	for _, i := range todo {
-		if c := results[i].Data; c != nil {
-			found = append(found, c)
+	var (
+		found   []*customer.Customer
+		missing []string
+	)
+	for _, i := range misses {
+		switch r := results[i]; {
+		case !leaders[i] || r.Error != nil:
+		case r.Data != nil:
+			found = append(found, r.Data)
+		case missingKeys != nil:
+			missing = append(missing, missingKeys[i])
 		}
 	}
-	s.store(ctx, found...)
+	s.store(ctx, found, missing)
 }
 
 // withContactsOf returns d with the full email and phone lists of old, a

@@ -12,7 +12,7 @@ package loaders
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -55,8 +55,16 @@ type Config struct {
 	// Namespace separates tenants in the cache; derive it with
 	// cache.Namespace from the upstream URL and credential.
 	Namespace string
-	// TTL is how long customers and their aliases stay cached. Default 5m.
+	// TTL is how long a cached customer is fresh: served without asking the
+	// upstream. Each entry gets ±10% jitter. Default 5m.
 	TTL time.Duration
+	// NegativeTTL is how long an upstream "not found" is remembered per
+	// identifier. Negative: never. Default 30s.
+	NegativeTTL time.Duration
+	// StaleIfError is how long past its freshness a cached customer may
+	// still be served when the upstream fails or rate-limits. Negative:
+	// never. Default 1h.
+	StaleIfError time.Duration
 	// CursorKey signs connection cursors, so that a cursor that is not
 	// ours is rejected. Default: derived from Namespace.
 	CursorKey []byte
@@ -67,43 +75,54 @@ type Config struct {
 	Wait time.Duration
 	// Logger receives cache and upstream failures. Default slog.Default().
 	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
 }
+
+// ttlJitter is the spread of cache lifetimes.
+const ttlJitter = 0.1
 
 // Service is the long-lived half of the loaders: the upstream, the cache and
 // their settings, shared by every request of one tenant.
 type Service struct {
-	up     Upstream
-	cache  Cache
-	keys   cache.Keyspace
-	ttl    time.Duration
-	cursor cursorCodec
-	fanout int
-	wait   time.Duration
-	log    *slog.Logger
+	up       Upstream
+	cache    Cache
+	keys     cache.Keyspace
+	ttl      time.Duration
+	negTTL   time.Duration
+	staleMax time.Duration
+	cursor   cursorCodec
+	fanout   int
+	wait     time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+
+	gets     flight[*tiquo.Customer]
+	searches flight[*tiquo.Page]
 }
 
 // New returns a Service for cfg.
 func New(cfg Config) *Service {
 	s := &Service{
-		up:     cfg.Upstream,
-		cache:  cfg.Cache,
-		keys:   cache.NewKeyspace(cfg.Namespace),
-		ttl:    cfg.TTL,
-		fanout: cfg.Fanout,
-		wait:   cfg.Wait,
-		log:    cfg.Logger,
-	}
-	if s.ttl <= 0 {
-		s.ttl = 5 * time.Minute
+		up:       cfg.Upstream,
+		cache:    cfg.Cache,
+		keys:     cache.NewKeyspace(cfg.Namespace),
+		ttl:      orDefault(cfg.TTL, 5*time.Minute),
+		negTTL:   orDefault(cfg.NegativeTTL, 30*time.Second),
+		staleMax: orDefault(cfg.StaleIfError, time.Hour),
+		fanout:   cfg.Fanout,
+		wait:     orDefault(cfg.Wait, 2*time.Millisecond),
+		log:      cfg.Logger,
+		now:      cfg.Now,
 	}
 	if s.fanout <= 0 {
 		s.fanout = 64
 	}
-	if s.wait <= 0 {
-		s.wait = 2 * time.Millisecond
-	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	key := cfg.CursorKey
 	if len(key) == 0 {
@@ -111,6 +130,17 @@ func New(cfg Config) *Service {
 	}
 	s.cursor = cursorCodec{key: key}
 	return s
+}
+
+// orDefault returns d for zero, 0 for negative (off), and v otherwise.
+func orDefault(v, d time.Duration) time.Duration {
+	switch {
+	case v == 0:
+		return d
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // keyFor returns the cache key an identifier is looked up under: the record
@@ -160,29 +190,39 @@ func matches(c *customer.Customer, id identifier.ID) bool {
 	return false
 }
 
-// entries returns the cache entries that store c under its ID and aliases.
-func (s *Service) entries(dst []cache.Entry, c *customer.Customer) []cache.Entry {
-	doc, err := json.Marshal(c)
+// entries appends the cache entries that store c under its ID and
+// aliases: fresh for the TTL (with jitter), kept for StaleIfError longer.
+func (s *Service) entries(dst []cache.Entry, c *customer.Customer, now time.Time) []cache.Entry {
+	fresh := jitter(s.ttl, ttlJitter)
+	doc, err := encodeCustomer(c, now, now.Add(fresh))
 	if err != nil {
 		s.log.Error("encode customer for cache", "err", err)
 		return dst
 	}
+	keep := fresh + s.staleMax
 	key := s.keys.Customer(c.ID)
-	dst = append(dst, cache.Entry{Key: key, Value: doc, TTL: s.ttl})
+	dst = append(dst, cache.Entry{Key: key, Value: doc, TTL: keep})
 	for _, id := range aliases(c) {
-		dst = append(dst, cache.Entry{Key: s.keyFor(id), Link: key, TTL: s.ttl})
+		dst = append(dst, cache.Entry{Key: s.keyFor(id), Link: key, TTL: keep})
 	}
 	return dst
 }
 
-// store writes customers and their aliases to the cache in one round trip.
-func (s *Service) store(ctx context.Context, cs ...*customer.Customer) {
-	if len(cs) == 0 {
+// store writes customers under their IDs and aliases, and remembers the
+// keys the upstream found nothing for, in one round trip.
+func (s *Service) store(ctx context.Context, found []*customer.Customer, missing []string) {
+	if len(found) == 0 && (len(missing) == 0 || s.negTTL <= 0) {
 		return
 	}
-	entries := make([]cache.Entry, 0, 4*len(cs))
-	for _, c := range cs {
-		entries = s.entries(entries, c)
+	now := s.now()
+	entries := make([]cache.Entry, 0, 4*len(found)+len(missing))
+	if s.negTTL > 0 {
+		for _, key := range missing {
+			entries = append(entries, cache.Entry{Key: key, Value: missingValue, TTL: s.negTTL})
+		}
+	}
+	for _, c := range found {
+		entries = s.entries(entries, c, now)
 	}
 	if err := s.cache.Set(ctx, entries); err != nil {
 		s.log.Debug("cache write failed; continuing without it", "err", err)
@@ -190,9 +230,9 @@ func (s *Service) store(ctx context.Context, cs ...*customer.Customer) {
 }
 
 // lookup reads keys from the cache in one round trip. A failing cache is a
-// miss for every key; an undecodable value is a miss for its key.
-func (s *Service) lookup(ctx context.Context, keys []string) []*customer.Customer {
-	out := make([]*customer.Customer, len(keys))
+// miss for every key; an unreadable value is a miss for its key.
+func (s *Service) lookup(ctx context.Context, keys []string) []record {
+	out := make([]record, len(keys))
 	vals, err := s.cache.Get(ctx, keys)
 	if err != nil {
 		s.log.Debug("cache read failed; treating as misses", "err", err)
@@ -202,12 +242,19 @@ func (s *Service) lookup(ctx context.Context, keys []string) []*customer.Custome
 		if i >= len(out) || v == nil {
 			continue
 		}
-		c := new(customer.Customer)
-		if err := json.Unmarshal(v, c); err != nil || c.ID == "" {
-			s.log.Warn("undecodable cache entry; treating as a miss")
+		r, ok := decodeRecord(v)
+		if !ok {
+			s.log.Warn("unreadable cache entry; treating it as a miss")
 			continue
 		}
-		out[i] = c
+		out[i] = r
 	}
 	return out
+}
+
+// canServeStale reports whether err is an upstream failure that a stale
+// record may paper over: an outage, a timeout or a rate limit — never a
+// "not found" or a rejected request.
+func canServeStale(err error) bool {
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrRateLimited) || errors.Is(err, context.DeadlineExceeded)
 }

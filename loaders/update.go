@@ -33,7 +33,7 @@ func Null[T any]() Optional[T] { return tiquo.Null[T]() }
 func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch) (*customer.Customer, error) {
 	s := l.s
 	key := s.keys.Customer(id.String())
-	old := s.lookup(ctx, []string{key})[0]
+	old := s.lookup(ctx, []string{key})[0].c
 
 	t, err := s.up.UpdateCustomer(ctx, id.String(), p)
 	if err != nil {
@@ -59,7 +59,7 @@ func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch)
 			s.log.Warn("cache delete of stale aliases failed; reads verify aliases instead", "err", err)
 		}
 	}
-	s.store(ctx, c)
+	s.store(ctx, []*customer.Customer{c}, nil)
 	l.forget(ctx, old, c)
 	l.prime(ctx, c)
 	return c, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
 	"customergraph/loaders"
@@ -24,7 +26,10 @@ func lookup(ctx context.Context, arg, raw string, want identifier.Kind) (*custom
 	if want != 0 && id.Kind() != want {
 		return nil, badInput("%s: expected %s, got what looks like %s", arg, article(want), article(id.Kind()))
 	}
-	return loaders.For(ctx).Customer(ctx, id)
+	l := loaders.For(ctx)
+	c, err := l.Customer(ctx, id)
+	l.NoteStale(graphql.GetPath(ctx), c)
+	return c, err
 }
 
 func article(k identifier.Kind) string {
@@ -45,9 +50,13 @@ func article(k identifier.Kind) string {
 // fields by ID (batched across the request) when obj lacks them.
 func detail[T any](ctx context.Context, obj *customer.Customer, field func(*customer.Customer) T) (T, error) {
 	var zero T
-	c, err := loaders.For(ctx).Detailed(ctx, obj)
+	l := loaders.For(ctx)
+	c, err := l.Detailed(ctx, obj)
 	if err != nil || c == nil {
 		return zero, err
+	}
+	if c != obj { // obj's own staleness is reported at obj
+		l.NoteStale(graphql.GetPath(ctx), c)
 	}
 	return field(c), nil
 }

@@ -50,6 +50,10 @@ type Customer struct {
 	// AllContacts reports whether Emails and Phones hold every address and
 	// number, not just the primary ones.
 	AllContacts bool `json:"allContacts,omitempty"`
+
+	// StaleAge is set when the record is served from the cache past its
+	// freshness because the upstream failed: how long ago it was fetched.
+	StaleAge time.Duration `json:"-"`
 }
 
 // Email is one of a customer's email addresses.

@@ -1,0 +1,91 @@
+package loaders
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestFlightCoalesces(t *testing.T) {
+	var f flight[int]
+	var calls atomic.Int32
+	release := make(chan struct{})
+	fn := func(context.Context) (int, error) {
+		calls.Add(1)
+		<-release
+		return 42, nil
+	}
+	const n = 50
+	var wg sync.WaitGroup
+	var leaders atomic.Int32
+	started := make(chan struct{}, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			started <- struct{}{}
+			v, err, leader := f.do(context.Background(), "k", fn)
+			if v != 42 || err != nil {
+				t.Errorf("do = %d, %v; want 42, nil", v, err)
+			}
+			if leader {
+				leaders.Add(1)
+			}
+		}()
+	}
+	for range n {
+		<-started
+	}
+	time.Sleep(20 * time.Millisecond) // let every caller join the call
+	close(release)
+	wg.Wait()
+	if calls.Load() != 1 || leaders.Load() != 1 {
+		t.Errorf("%d concurrent callers: %d calls, %d leaders; want 1 and 1", n, calls.Load(), leaders.Load())
+	}
+}
+
+func TestFlightLeaderCancelDoesNotFailFollowers(t *testing.T) {
+	var f flight[int]
+	release := make(chan struct{})
+	fn := func(ctx context.Context) (int, error) {
+		<-release
+		return 7, ctx.Err() // the call's context is not the leader's
+	}
+	lctx, cancel := context.WithCancel(context.Background())
+	leaderDone := make(chan error)
+	go func() {
+		_, err, _ := f.do(lctx, "k", fn)
+		leaderDone <- err
+	}()
+	time.Sleep(10 * time.Millisecond)
+	followerDone := make(chan int)
+	go func() {
+		v, err, leader := f.do(context.Background(), "k", fn)
+		if err != nil || leader {
+			t.Errorf("follower: err %v, leader %v; want nil, false", err, leader)
+		}
+		followerDone <- v
+	}()
+	time.Sleep(10 * time.Millisecond)
+	cancel()
+	if err := <-leaderDone; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled leader: err %v; want context.Canceled", err)
+	}
+	close(release)
+	if v := <-followerDone; v != 7 {
+		t.Errorf("follower got %d; want 7", v)
+	}
+}
+
+func TestFlightKeysAreSeparate(t *testing.T) {
+	var f flight[string]
+	for _, k := range []string{"a", "b"} {
+		v, _, leader := f.do(context.Background(), k, func(context.Context) (string, error) { return k, nil })
+		if v != k || !leader {
+			t.Errorf("do(%q) = %q, leader %v; want %q, true", k, v, leader, k)
+		}
+	}
+}
