@@ -629,3 +629,75 @@ func TestScalarsAndStatus(t *testing.T) {
 		t.Errorf("status = %s; want ACTIVE", out.Customer.Status)
 	}
 }
+
+// A page whose detail fields cannot be loaded still returns its nodes: the
+// detail fields are null with their errors.
+func TestDetailFailureIsPerField(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.faults(`{"status": 503, "routes": ["get"]}`)
+	r := s.post(`{ customers(first: 3) { nodes { customerNumber marketingOptIn } } }`, nil)
+	var out struct {
+		Customers struct {
+			Nodes []struct {
+				CustomerNumber string
+				MarketingOptIn *bool
+			}
+		}
+	}
+	json.Unmarshal(r.Data, &out)
+	if len(out.Customers.Nodes) != 3 {
+		t.Fatalf("data %s; want 3 nodes", r.Data)
+	}
+	for i, n := range out.Customers.Nodes {
+		if n.CustomerNumber == "" || n.MarketingOptIn != nil {
+			t.Errorf("node %d = %+v; want its number and a null marketingOptIn", i, n)
+		}
+	}
+	if len(r.Errors) != 3 {
+		t.Fatalf("errors %+v; want one per node", r.Errors)
+	}
+	for _, e := range r.Errors {
+		if e.Extensions["code"] != "UPSTREAM_UNAVAILABLE" || len(e.Path) != 4 || e.Path[3] != "marketingOptIn" {
+			t.Errorf("error %+v; want UPSTREAM_UNAVAILABLE at customers.nodes.N.marketingOptIn", e)
+		}
+	}
+}
+
+// The upstream's single read returns only the primary email and phone; the
+// full lists come from its list, once, and are cached with the record.
+func TestAllContactsOfOneCustomer(t *testing.T) {
+	s := newStack(t, stackOptions{customers: 400})
+	// Find customers with a secondary email straight from the simulator.
+	var withSecondary *tiquosim.Customer
+	for i := 1; i <= 400 && withSecondary == nil; i++ {
+		c, _ := s.sim.Customer(fmt.Sprintf("CUST-%06d", i))
+		if len(c.Emails) > 1 && c.PrimaryEmail() != "" {
+			withSecondary = &c
+		}
+	}
+	if withSecondary == nil {
+		t.Fatal("no customer with a secondary email in the data set")
+	}
+	q := `query($e: String) { customer(email: $e) { emails { address isPrimary } phones { number } marketingOptIn } }`
+	vars := map[string]any{"e": withSecondary.PrimaryEmail()}
+	var out struct {
+		Customer struct {
+			Emails []struct {
+				Address   string
+				IsPrimary bool
+			}
+		}
+	}
+	s.query(q, vars, &out)
+	if got, want := len(out.Customer.Emails), len(withSecondary.Emails); got != want {
+		t.Errorf("emails = %+v; want %d addresses", out.Customer.Emails, want)
+	}
+	if st := s.stats(); st.Get != 1 || st.List != 1 {
+		t.Errorf("first read with all contacts cost %+v; want 1 GET and 1 list search", st)
+	}
+	s.resetStats()
+	s.query(q, vars, &out)
+	if st := s.stats(); st.Total != 0 {
+		t.Errorf("second read cost %d upstream calls; want 0", st.Total)
+	}
+}

@@ -31,7 +31,6 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	Customer() CustomerResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 }
@@ -51,6 +50,8 @@ type ComplexityRoot struct {
 
 	Customer struct {
 		Address             func(childComplexity int) int
+		AllEmails           func(childComplexity int) int
+		AllPhones           func(childComplexity int) int
 		AverageOrderValue   func(childComplexity int) int
 		CompanyID           func(childComplexity int) int
 		CreatedAt           func(childComplexity int) int
@@ -58,7 +59,6 @@ type ComplexityRoot struct {
 		DateOfBirth         func(childComplexity int) int
 		DisplayName         func(childComplexity int) int
 		Email               func(childComplexity int) int
-		Emails              func(childComplexity int) int
 		FirstName           func(childComplexity int) int
 		ID                  func(childComplexity int) int
 		LastActivityAt      func(childComplexity int) int
@@ -69,10 +69,9 @@ type ComplexityRoot struct {
 		MarketingOptIn      func(childComplexity int) int
 		Notes               func(childComplexity int) int
 		Phone               func(childComplexity int) int
-		Phones              func(childComplexity int) int
 		PreferredLocationID func(childComplexity int) int
 		ProfilePhoto        func(childComplexity int) int
-		SmsOptIn            func(childComplexity int) int
+		SMSOptIn            func(childComplexity int) int
 		Source              func(childComplexity int) int
 		Status              func(childComplexity int) int
 		Tags                func(childComplexity int) int
@@ -137,21 +136,6 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type CustomerResolver interface {
-	Emails(ctx context.Context, obj *customer.Customer) ([]customer.Email, error)
-
-	Phones(ctx context.Context, obj *customer.Customer) ([]customer.Phone, error)
-
-	MarketingOptIn(ctx context.Context, obj *customer.Customer) (*bool, error)
-	SmsOptIn(ctx context.Context, obj *customer.Customer) (*bool, error)
-	DateOfBirth(ctx context.Context, obj *customer.Customer) (*string, error)
-	Address(ctx context.Context, obj *customer.Customer) (*customer.Address, error)
-	Tags(ctx context.Context, obj *customer.Customer) ([]string, error)
-	Notes(ctx context.Context, obj *customer.Customer) (*string, error)
-	PreferredLocationID(ctx context.Context, obj *customer.Customer) (*string, error)
-	CompanyID(ctx context.Context, obj *customer.Customer) (*string, error)
-	LoyaltyPoints(ctx context.Context, obj *customer.Customer) (*int, error)
-}
 type MutationResolver interface {
 	UpdateCustomer(ctx context.Context, id string, input model.UpdateCustomerInput) (*model.UpdateCustomerPayload, error)
 }
@@ -223,6 +207,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Address(childComplexity), true
+	case "Customer.emails":
+		if e.ComplexityRoot.Customer.AllEmails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.AllEmails(childComplexity), true
+	case "Customer.phones":
+		if e.ComplexityRoot.Customer.AllPhones == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.AllPhones(childComplexity), true
 	case "Customer.averageOrderValue":
 		if e.ComplexityRoot.Customer.AverageOrderValue == nil {
 			break
@@ -265,12 +261,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Email(childComplexity), true
-	case "Customer.emails":
-		if e.ComplexityRoot.Customer.Emails == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Customer.Emails(childComplexity), true
 	case "Customer.firstName":
 		if e.ComplexityRoot.Customer.FirstName == nil {
 			break
@@ -331,12 +321,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Phone(childComplexity), true
-	case "Customer.phones":
-		if e.ComplexityRoot.Customer.Phones == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Customer.Phones(childComplexity), true
 	case "Customer.preferredLocationId":
 		if e.ComplexityRoot.Customer.PreferredLocationID == nil {
 			break
@@ -350,11 +334,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Customer.ProfilePhoto(childComplexity), true
 	case "Customer.smsOptIn":
-		if e.ComplexityRoot.Customer.SmsOptIn == nil {
+		if e.ComplexityRoot.Customer.SMSOptIn == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Customer.SmsOptIn(childComplexity), true
+		return e.ComplexityRoot.Customer.SMSOptIn(childComplexity), true
 	case "Customer.source":
 		if e.ComplexityRoot.Customer.Source == nil {
 			break
@@ -1627,7 +1611,7 @@ func (ec *executionContext) _Customer_emails(ctx context.Context, field graphql.
 			return ec.fieldContext_Customer_emails(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().Emails(ctx, obj)
+			return obj.AllEmails()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []customer.Email) graphql.Marshaler {
@@ -1642,7 +1626,7 @@ func (ec *executionContext) fieldContext_Customer_emails(_ context.Context, fiel
 		Object:     "Customer",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerEmail(ctx, field)
 		},
@@ -1682,7 +1666,7 @@ func (ec *executionContext) _Customer_phones(ctx context.Context, field graphql.
 			return ec.fieldContext_Customer_phones(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().Phones(ctx, obj)
+			return obj.AllPhones()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []customer.Phone) graphql.Marshaler {
@@ -1697,7 +1681,7 @@ func (ec *executionContext) fieldContext_Customer_phones(_ context.Context, fiel
 		Object:     "Customer",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerPhone(ctx, field)
 		},
@@ -1783,7 +1767,7 @@ func (ec *executionContext) _Customer_marketingOptIn(ctx context.Context, field 
 			return ec.fieldContext_Customer_marketingOptIn(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().MarketingOptIn(ctx, obj)
+			return obj.MarketingOptIn()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -1794,7 +1778,7 @@ func (ec *executionContext) _Customer_marketingOptIn(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Customer_marketingOptIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, "Boolean")
+	return graphql.NewScalarFieldContext("Customer", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _Customer_smsOptIn(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
@@ -1806,7 +1790,7 @@ func (ec *executionContext) _Customer_smsOptIn(ctx context.Context, field graphq
 			return ec.fieldContext_Customer_smsOptIn(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().SmsOptIn(ctx, obj)
+			return obj.SMSOptIn()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -1817,7 +1801,7 @@ func (ec *executionContext) _Customer_smsOptIn(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Customer_smsOptIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, "Boolean")
+	return graphql.NewScalarFieldContext("Customer", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _Customer_dateOfBirth(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
@@ -1829,7 +1813,7 @@ func (ec *executionContext) _Customer_dateOfBirth(ctx context.Context, field gra
 			return ec.fieldContext_Customer_dateOfBirth(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().DateOfBirth(ctx, obj)
+			return obj.DateOfBirth()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -1840,7 +1824,7 @@ func (ec *executionContext) _Customer_dateOfBirth(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Customer_dateOfBirth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, "Date")
+	return graphql.NewScalarFieldContext("Customer", field, true, false, "Date")
 }
 
 func (ec *executionContext) _Customer_address(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
@@ -1852,7 +1836,7 @@ func (ec *executionContext) _Customer_address(ctx context.Context, field graphql
 			return ec.fieldContext_Customer_address(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().Address(ctx, obj)
+			return obj.Address()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *customer.Address) graphql.Marshaler {
@@ -1867,7 +1851,7 @@ func (ec *executionContext) fieldContext_Customer_address(_ context.Context, fie
 		Object:     "Customer",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Address(ctx, field)
 		},
@@ -1884,7 +1868,7 @@ func (ec *executionContext) _Customer_tags(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Customer_tags(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().Tags(ctx, obj)
+			return obj.Tags()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -1895,7 +1879,7 @@ func (ec *executionContext) _Customer_tags(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Customer_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, false, "String")
 }
 
 func (ec *executionContext) _Customer_notes(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
@@ -1907,7 +1891,7 @@ func (ec *executionContext) _Customer_notes(ctx context.Context, field graphql.C
 			return ec.fieldContext_Customer_notes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().Notes(ctx, obj)
+			return obj.Notes()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -1918,7 +1902,7 @@ func (ec *executionContext) _Customer_notes(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, false, "String")
 }
 
 func (ec *executionContext) _Customer_preferredLocationId(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
@@ -1930,7 +1914,7 @@ func (ec *executionContext) _Customer_preferredLocationId(ctx context.Context, f
 			return ec.fieldContext_Customer_preferredLocationId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().PreferredLocationID(ctx, obj)
+			return obj.PreferredLocationID()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -1941,7 +1925,7 @@ func (ec *executionContext) _Customer_preferredLocationId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Customer_preferredLocationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, false, "String")
 }
 
 func (ec *executionContext) _Customer_companyId(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
@@ -1953,7 +1937,7 @@ func (ec *executionContext) _Customer_companyId(ctx context.Context, field graph
 			return ec.fieldContext_Customer_companyId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().CompanyID(ctx, obj)
+			return obj.CompanyID()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -1964,7 +1948,7 @@ func (ec *executionContext) _Customer_companyId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_companyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, false, "String")
 }
 
 func (ec *executionContext) _Customer_loyaltyPoints(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
@@ -1976,7 +1960,7 @@ func (ec *executionContext) _Customer_loyaltyPoints(ctx context.Context, field g
 			return ec.fieldContext_Customer_loyaltyPoints(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().LoyaltyPoints(ctx, obj)
+			return obj.LoyaltyPoints()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
@@ -1987,7 +1971,7 @@ func (ec *executionContext) _Customer_loyaltyPoints(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Customer_loyaltyPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("Customer", field, true, false, "Int")
 }
 
 func (ec *executionContext) _Customer_totalOrders(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
@@ -4379,158 +4363,147 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 		case "id":
 			out.Values[i] = ec._Customer_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "customerNumber":
 			out.Values[i] = ec._Customer_customerNumber(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "firstName":
 			out.Values[i] = ec._Customer_firstName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastName":
 			out.Values[i] = ec._Customer_lastName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "displayName":
 			out.Values[i] = ec._Customer_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "email":
 			out.Values[i] = ec._Customer_email(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "emails":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Customer_emails(ctx, field, obj)
-				})
+			out.Values[i] = ec._Customer_emails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "phone":
 			out.Values[i] = ec._Customer_phone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "phones":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Customer_phones(ctx, field, obj)
-				})
+			out.Values[i] = ec._Customer_phones(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "profilePhoto":
 			out.Values[i] = ec._Customer_profilePhoto(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
 			out.Values[i] = ec._Customer_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "source":
 			out.Values[i] = ec._Customer_source(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "marketingOptIn":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Customer_marketingOptIn(ctx, field, obj)
-				})
+			out.Values[i] = ec._Customer_marketingOptIn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "smsOptIn":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Customer_smsOptIn(ctx, field, obj)
-				})
+			out.Values[i] = ec._Customer_smsOptIn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "dateOfBirth":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Customer_dateOfBirth(ctx, field, obj)
-				})
+			out.Values[i] = ec._Customer_dateOfBirth(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "address":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Customer_address(ctx, field, obj)
-				})
+			out.Values[i] = ec._Customer_address(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "tags":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Customer_tags(ctx, field, obj)
-				})
+			out.Values[i] = ec._Customer_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "notes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Customer_notes(ctx, field, obj)
-				})
+			out.Values[i] = ec._Customer_notes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "preferredLocationId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Customer_preferredLocationId(ctx, field, obj)
-				})
+			out.Values[i] = ec._Customer_preferredLocationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "companyId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Customer_companyId(ctx, field, obj)
-				})
+			out.Values[i] = ec._Customer_companyId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "loyaltyPoints":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Customer_loyaltyPoints(ctx, field, obj)
-				})
+			out.Values[i] = ec._Customer_loyaltyPoints(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "totalOrders":
 			out.Values[i] = ec._Customer_totalOrders(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "totalSpent":
 			out.Values[i] = ec._Customer_totalSpent(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "averageOrderValue":
 			out.Values[i] = ec._Customer_averageOrderValue(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lifetimeValue":
 			out.Values[i] = ec._Customer_lifetimeValue(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastOrderAt":
 			out.Values[i] = ec._Customer_lastOrderAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastActivityAt":
 			out.Values[i] = ec._Customer_lastActivityAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._Customer_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Customer_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

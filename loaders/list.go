@@ -125,8 +125,9 @@ func (l *Loaders) Customers(ctx context.Context, q ListQuery) (*ListPage, error)
 }
 
 // mergeCached adds to freshly listed records the detail fields cached for
-// the same version of each customer (one cache round trip), then writes
-// them all back (one more).
+// the same version of each customer (one cache round trip), then writes back
+// the records the cache does not already hold as fresh (one more, or none
+// for a page that is all cached).
 func (s *Service) mergeCached(ctx context.Context, nodes []*customer.Customer) {
 	if len(nodes) == 0 {
 		return
@@ -135,10 +136,22 @@ func (s *Service) mergeCached(ctx context.Context, nodes []*customer.Customer) {
 	for i, c := range nodes {
 		keys[i] = s.keys.Customer(c.ID)
 	}
+	now := s.now()
+	changed := nodes[:0:0]
 	for i, old := range s.lookup(ctx, keys) {
 		nodes[i] = withDetailsOf(nodes[i], old.c)
+		if !old.fresh(now) || old.c == nil || !sameListing(old.c, nodes[i]) {
+			changed = append(changed, nodes[i])
+		}
 	}
-	s.store(ctx, nodes, nil)
+	s.store(ctx, changed, nil)
+}
+
+// sameListing reports whether the cached record old already holds what the
+// list says of c: the same version, with every contact.
+func sameListing(old, c *customer.Customer) bool {
+	return old.AllContacts && old.UpdatedAt.Equal(c.UpdatedAt) && (old.Detail != nil) == (c.Detail != nil) && samePrimaries(old, c) &&
+		len(old.Emails) == len(c.Emails) && len(old.Phones) == len(c.Phones)
 }
 
 func upstreamStatus(s customer.Status) string {

@@ -83,7 +83,7 @@ func For(ctx context.Context) *Loaders {
 }
 
 // Customer returns the customer id identifies, or nil when there is none.
-// The record may lack the detail fields; see Detailed.
+// The record may lack the detail fields or some contacts; see Complete.
 func (l *Loaders) Customer(ctx context.Context, id identifier.ID) (*customer.Customer, error) {
 	c, err := l.byIdentifier.Load(ctx, id)()
 	if err != nil {
@@ -92,40 +92,72 @@ func (l *Loaders) Customer(ctx context.Context, id identifier.ID) (*customer.Cus
 	return c, err
 }
 
-// Detailed returns c with its detail fields (opt-ins, date of birth,
-// address, tags, notes, …): c itself when it has them, else the record
-// loaded by ID, batched with the other customers of the request.
-func (l *Loaders) Detailed(ctx context.Context, c *customer.Customer) (*customer.Customer, error) {
-	if c.Detailed {
-		return c, nil
+// Complete returns cs with the parts a query selects: the detail fields
+// (opt-ins, date of birth, address, tags, notes, …) when detail is set, and
+// every email and phone when contacts is set. Records that lack them are
+// loaded in one batch per part, shared with the request's other lookups; a
+// part that fails to load is recorded on its record (DetailErr,
+// ContactsErr) so that only the fields reading it fail. The records given
+// are not modified: the ones that change are copies.
+func (l *Loaders) Complete(ctx context.Context, cs []*customer.Customer, detail, contacts bool) []*customer.Customer {
+	out := slices.Clone(cs)
+	copyOf := func(i int) *customer.Customer {
+		if out[i] == cs[i] {
+			cc := *cs[i]
+			out[i] = &cc
+		}
+		return out[i]
 	}
-	d, err := l.detailed.Load(ctx, c.ID)()
-	if err != nil {
-		l.detailed.Clear(ctx, c.ID)
-		return nil, err
+	if detail {
+		var idx []int
+		var ids []string
+		for i, c := range cs {
+			if c != nil && c.Detail == nil {
+				idx, ids = append(idx, i), append(ids, c.ID)
+			}
+		}
+		if len(ids) > 0 {
+			ds, errs := l.detailed.LoadMany(ctx, ids)()
+			for j, i := range idx {
+				c := copyOf(i)
+				switch {
+				case j < len(errs) && errs[j] != nil:
+					l.detailed.Clear(ctx, ids[j]) // transient: a later request tries again
+					c.DetailErr = errs[j]
+				case ds[j] != nil:
+					c.Detail = ds[j].Detail
+					c.StaleAge = max(c.StaleAge, ds[j].StaleAge)
+				default:
+					c.Detail = &customer.Detail{} // deleted upstream since: nothing to show
+				}
+			}
+		}
 	}
-	if d == nil {
-		return nil, nil
+	if contacts {
+		var idx []int
+		var numbers []string
+		for i, c := range cs {
+			if c != nil && !c.AllContacts {
+				idx, numbers = append(idx, i), append(numbers, c.CustomerNumber)
+			}
+		}
+		if len(numbers) > 0 {
+			ds, errs := l.contacts.LoadMany(ctx, numbers)()
+			for j, i := range idx {
+				c := copyOf(i)
+				switch {
+				case j < len(errs) && errs[j] != nil:
+					l.contacts.Clear(ctx, numbers[j])
+					c.ContactsErr = errs[j]
+				case ds[j] != nil:
+					c.Emails, c.Phones, c.AllContacts = ds[j].Emails, ds[j].Phones, true
+				default:
+					c.AllContacts = true // gone from the list since: what we have is all we know
+				}
+			}
+		}
 	}
-	return d, nil
-}
-
-// Contacts returns c with every email and phone: c itself when it has them,
-// else the record as the upstream's list shows it. The upstream's single
-// read returns only the primary ones.
-func (l *Loaders) Contacts(ctx context.Context, c *customer.Customer) (*customer.Customer, error) {
-	if c.AllContacts {
-		return c, nil
-	}
-	d, err := l.contacts.Load(ctx, c.CustomerNumber)()
-	if err != nil {
-		l.contacts.Clear(ctx, c.CustomerNumber)
-		return nil, err
-	}
-	if d == nil {
-		return c, nil // gone from the list since: what we have is all we know
-	}
-	return d, nil
+	return out
 }
 
 // StaleField is a part of the response served from the cache past its
@@ -161,7 +193,7 @@ func (l *Loaders) prime(ctx context.Context, c *customer.Customer) {
 	for _, id := range aliases(c) {
 		l.byIdentifier.Prime(ctx, id, c)
 	}
-	if c.Detailed {
+	if c.Detail != nil {
 		l.detailed.Prime(ctx, c.ID, c)
 	}
 	if c.AllContacts {
@@ -230,14 +262,14 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 	results := make([]*dataloader.Result[*customer.Customer], len(docIDs))
 	var misses []int
 	for i, r := range cached {
-		if r.c != nil && (!r.c.Detailed || r.c.ID != docIDs[i]) {
+		if r.c != nil && (r.c.Detail == nil || r.c.ID != docIDs[i]) {
 			r.freshUntil = time.Time{} // usable for its contacts, not as an answer
 			cached[i] = r
 		}
 		switch {
 		case r.missing:
 			results[i] = &dataloader.Result[*customer.Customer]{}
-		case r.fresh(now) && r.c.Detailed:
+		case r.fresh(now) && r.c.Detail != nil:
 			results[i] = &dataloader.Result[*customer.Customer]{Data: r.c}
 		default:
 			misses = append(misses, i)
@@ -359,13 +391,10 @@ func withContactsOf(d, old *customer.Customer) *customer.Customer {
 // withDetailsOf returns l, a record from a list, with the detail fields of
 // old when old has them and both describe the same version of the customer.
 func withDetailsOf(l, old *customer.Customer) *customer.Customer {
-	if old == nil || !old.Detailed || old.ID != l.ID || !old.UpdatedAt.Equal(l.UpdatedAt) {
+	if old == nil || old.Detail == nil || old.ID != l.ID || !old.UpdatedAt.Equal(l.UpdatedAt) {
 		return l
 	}
-	l.Detailed = true
-	l.MarketingOptIn, l.SMSOptIn, l.DateOfBirth = old.MarketingOptIn, old.SMSOptIn, old.DateOfBirth
-	l.Address, l.Tags, l.Notes = old.Address, old.Tags, old.Notes
-	l.PreferredLocationID, l.CompanyID, l.LoyaltyPoints = old.PreferredLocationID, old.CompanyID, old.LoyaltyPoints
+	l.Detail = old.Detail
 	return l
 }
 

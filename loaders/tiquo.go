@@ -53,21 +53,20 @@ func fromTiquo(t *tiquo.Customer, source int) *customer.Customer {
 		if t.Phone != nil {
 			c.Phones = []customer.Phone{{Number: canonical(*t.Phone, identifier.Phone), IsPrimary: true}}
 		}
-		c.Detailed = true
-		c.MarketingOptIn = t.MarketingOptIn
-		c.SMSOptIn = t.SMSOptIn
-		c.DateOfBirth = t.DateOfBirth
-		c.Notes = t.Notes
-		c.PreferredLocationID = t.PreferredLocationID
-		c.CompanyID = t.CompanyID
-		c.LoyaltyPoints = t.LoyaltyPoints
-		c.Tags = t.Tags
-		if c.Tags == nil {
-			c.Tags = []string{}
+		d := &customer.Detail{
+			MarketingOptIn:      t.MarketingOptIn,
+			SMSOptIn:            t.SMSOptIn,
+			DateOfBirth:         t.DateOfBirth,
+			Notes:               t.Notes,
+			PreferredLocationID: t.PreferredLocationID,
+			CompanyID:           t.CompanyID,
+			LoyaltyPoints:       t.LoyaltyPoints,
+			Tags:                t.Tags,
 		}
 		if a := t.Address; a != nil {
-			c.Address = &customer.Address{Line1: a.Line1, Line2: a.Line2, City: a.City, State: a.State, PostalCode: a.PostalCode, Country: a.Country}
+			d.Address = &customer.Address{Line1: a.Line1, Line2: a.Line2, City: a.City, State: a.State, PostalCode: a.PostalCode, Country: a.Country}
 		}
+		c.Detail = d
 	}
 	return c
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
@@ -12,8 +13,9 @@ import (
 )
 
 // lookup parses raw as an identifier of kind want (0 for any kind) and
-// loads the customer it names. An invalid identifier is BAD_USER_INPUT and
-// costs no upstream call; an unknown customer is nil without an error.
+// loads the customer it names, with the parts the query selects. An invalid
+// identifier is BAD_USER_INPUT and costs no upstream call; an unknown
+// customer is nil without an error.
 func lookup(ctx context.Context, arg, raw string, want identifier.Kind) (*customer.Customer, error) {
 	id, err := identifier.Parse(raw)
 	if err != nil {
@@ -28,8 +30,13 @@ func lookup(ctx context.Context, arg, raw string, want identifier.Kind) (*custom
 	}
 	l := loaders.For(ctx)
 	c, err := l.Customer(ctx, id)
+	if c == nil || err != nil {
+		return nil, err
+	}
+	detail, contacts := wants(ctx, graphql.GetFieldContext(ctx).Field.Selections)
+	c = l.Complete(ctx, []*customer.Customer{c}, detail, contacts)[0]
 	l.NoteStale(graphql.GetPath(ctx), c)
-	return c, err
+	return c, nil
 }
 
 func article(k identifier.Kind) string {
@@ -46,26 +53,45 @@ func article(k identifier.Kind) string {
 	return "an identifier"
 }
 
-// detail returns one detail field of obj, loading the customer's detail
-// fields by ID (batched across the request) when obj lacks them.
-func detail[T any](ctx context.Context, obj *customer.Customer, field func(*customer.Customer) T) (T, error) {
-	var zero T
-	l := loaders.For(ctx)
-	c, err := l.Detailed(ctx, obj)
-	if err != nil || c == nil {
-		return zero, err
+// detailFields are the Customer fields only the upstream's single read
+// returns; contactFields need every email and phone.
+var (
+	detailFields = map[string]bool{
+		"marketingOptIn": true, "smsOptIn": true, "dateOfBirth": true, "address": true, "tags": true,
+		"notes": true, "preferredLocationId": true, "companyId": true, "loyaltyPoints": true,
 	}
-	if c != obj { // obj's own staleness is reported at obj
-		l.NoteStale(graphql.GetPath(ctx), c)
+	contactFields = map[string]bool{"emails": true, "phones": true}
+)
+
+// wants reports whether a selection on a Customer (fragments and @skip /
+// @include applied) asks for detail fields or for every email and phone.
+func wants(ctx context.Context, sel ast.SelectionSet) (detail, contacts bool) {
+	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), sel, []string{"Customer", "Node"}) {
+		detail = detail || detailFields[f.Name]
+		contacts = contacts || contactFields[f.Name]
 	}
-	return field(c), nil
+	return detail, contacts
 }
 
-// nonNil returns s, or an empty slice for nil: the schema's lists are
-// non-null.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
+// wantsIn reports what the Customers found at path under sel, a chain of
+// field names through the given types, ask for: e.g. path "edges", "node"
+// through CustomerEdge.
+func wantsIn(ctx context.Context, sel ast.SelectionSet, typ string, path ...string) (detail, contacts bool) {
+	if len(path) == 0 {
+		return wants(ctx, sel)
 	}
-	return s
+	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), sel, []string{typ}) {
+		if f.Name != path[0] {
+			continue
+		}
+		next := "Customer"
+		if len(path) > 1 {
+			next = edgeType
+		}
+		d, c := wantsIn(ctx, f.Selections, next, path[1:]...)
+		detail, contacts = detail || d, contacts || c
+	}
+	return detail, contacts
 }
+
+const edgeType = "CustomerEdge"

@@ -12,70 +12,10 @@ import (
 	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
 	"customergraph/loaders"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
-
-// Emails is the resolver for the emails field.
-func (r *customerResolver) Emails(ctx context.Context, obj *customer.Customer) ([]customer.Email, error) {
-	c, err := loaders.For(ctx).Contacts(ctx, obj)
-	if err != nil {
-		return nil, err
-	}
-	return nonNil(c.Emails), nil
-}
-
-// Phones is the resolver for the phones field.
-func (r *customerResolver) Phones(ctx context.Context, obj *customer.Customer) ([]customer.Phone, error) {
-	c, err := loaders.For(ctx).Contacts(ctx, obj)
-	if err != nil {
-		return nil, err
-	}
-	return nonNil(c.Phones), nil
-}
-
-// MarketingOptIn is the resolver for the marketingOptIn field.
-func (r *customerResolver) MarketingOptIn(ctx context.Context, obj *customer.Customer) (*bool, error) {
-	return detail(ctx, obj, func(c *customer.Customer) *bool { return c.MarketingOptIn })
-}
-
-// SmsOptIn is the resolver for the smsOptIn field.
-func (r *customerResolver) SmsOptIn(ctx context.Context, obj *customer.Customer) (*bool, error) {
-	return detail(ctx, obj, func(c *customer.Customer) *bool { return c.SMSOptIn })
-}
-
-// DateOfBirth is the resolver for the dateOfBirth field.
-func (r *customerResolver) DateOfBirth(ctx context.Context, obj *customer.Customer) (*string, error) {
-	return detail(ctx, obj, func(c *customer.Customer) *string { return c.DateOfBirth })
-}
-
-// Address is the resolver for the address field.
-func (r *customerResolver) Address(ctx context.Context, obj *customer.Customer) (*customer.Address, error) {
-	return detail(ctx, obj, func(c *customer.Customer) *customer.Address { return c.Address })
-}
-
-// Tags is the resolver for the tags field.
-func (r *customerResolver) Tags(ctx context.Context, obj *customer.Customer) ([]string, error) {
-	return detail(ctx, obj, func(c *customer.Customer) []string { return nonNil(c.Tags) })
-}
-
-// Notes is the resolver for the notes field.
-func (r *customerResolver) Notes(ctx context.Context, obj *customer.Customer) (*string, error) {
-	return detail(ctx, obj, func(c *customer.Customer) *string { return c.Notes })
-}
-
-// PreferredLocationID is the resolver for the preferredLocationId field.
-func (r *customerResolver) PreferredLocationID(ctx context.Context, obj *customer.Customer) (*string, error) {
-	return detail(ctx, obj, func(c *customer.Customer) *string { return c.PreferredLocationID })
-}
-
-// CompanyID is the resolver for the companyId field.
-func (r *customerResolver) CompanyID(ctx context.Context, obj *customer.Customer) (*string, error) {
-	return detail(ctx, obj, func(c *customer.Customer) *string { return c.CompanyID })
-}
-
-// LoyaltyPoints is the resolver for the loyaltyPoints field.
-func (r *customerResolver) LoyaltyPoints(ctx context.Context, obj *customer.Customer) (*int, error) {
-	return detail(ctx, obj, func(c *customer.Customer) *int { return c.LoyaltyPoints })
-}
 
 // UpdateCustomer is the resolver for the updateCustomer field.
 func (r *mutationResolver) UpdateCustomer(ctx context.Context, id string, input model.UpdateCustomerInput) (*model.UpdateCustomerPayload, error) {
@@ -87,7 +27,13 @@ func (r *mutationResolver) UpdateCustomer(ctx context.Context, id string, input 
 	if len(uerrs) > 0 {
 		return &model.UpdateCustomerPayload{UserErrors: uerrs}, nil
 	}
-	return updateResult(loaders.For(ctx).UpdateCustomer(ctx, docID, patch))
+	l := loaders.For(ctx)
+	c, err := l.UpdateCustomer(ctx, docID, patch)
+	if c != nil {
+		detail, contacts := wantsIn(ctx, graphql.GetFieldContext(ctx).Field.Selections, "UpdateCustomerPayload", "customer")
+		c = l.Complete(ctx, []*customer.Customer{c}, detail, contacts)[0]
+	}
+	return updateResult(c, err)
 }
 
 // Node is the resolver for the node field.
@@ -139,21 +85,30 @@ func (r *queryResolver) Customers(ctx context.Context, first *int, after *string
 	if err != nil {
 		return nil, err
 	}
-	page, err := loaders.For(ctx).Customers(ctx, q)
+	l := loaders.For(ctx)
+	page, err := l.Customers(ctx, q)
 	if err != nil {
 		return nil, err
 	}
+	sel := graphql.GetFieldContext(ctx).Field.Selections
+	d1, c1 := wantsIn(ctx, sel, "CustomerConnection", "nodes")
+	d2, c2 := wantsIn(ctx, sel, "CustomerConnection", "edges", "node")
+	nodes := make([]*customer.Customer, len(page.Edges))
+	for i := range page.Edges {
+		nodes[i] = page.Edges[i].Node
+	}
+	for i, c := range l.Complete(ctx, nodes, d1 || d2, c1 || c2) {
+		page.Edges[i].Node = c
+		l.NoteStale(append(graphql.GetPath(ctx), ast.PathName("nodes"), ast.PathIndex(i)), c)
+	}
 	return connection(page), nil
 }
-
-func (r *Resolver) Customer() graph.CustomerResolver { return &customerResolver{r} }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 type (
-	customerResolver struct{ *Resolver }
 	mutationResolver struct{ *Resolver }
 	queryResolver    struct{ *Resolver }
 )

@@ -4,16 +4,21 @@
 package customer
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"time"
 )
 
-// Customer is one customer record. Which optional groups of fields it holds
-// is recorded in Detailed and AllContacts: the upstream's list returns all
-// emails and phones but not the detail fields, its single-record read the
-// reverse, and a record cached from both holds everything.
+// Customer is one customer record. Which optional parts it holds is
+// recorded in Detail and AllContacts: the upstream's list returns all emails
+// and phones but not the detail fields, its single-record read the reverse,
+// and a record cached from both holds everything.
+//
+// The schema reads the optional parts through methods that return an error
+// when the part could not be loaded (DetailErr, ContactsErr): that field is
+// then null with its error while its siblings resolve.
 type Customer struct {
 	ID             string     `json:"id"`
 	CustomerNumber string     `json:"customerNumber"`
@@ -34,7 +39,24 @@ type Customer struct {
 	CreatedAt      time.Time  `json:"createdAt"`
 	UpdatedAt      time.Time  `json:"updatedAt"`
 
-	// Detail fields: valid only when Detailed is true.
+	// Detail holds the fields the upstream's list does not return; nil
+	// until loaded.
+	Detail *Detail `json:"detail,omitempty"`
+	// AllContacts reports whether Emails and Phones hold every address and
+	// number, not just the primary ones.
+	AllContacts bool `json:"allContacts,omitempty"`
+
+	// DetailErr and ContactsErr say why Detail or the full contact lists
+	// could not be loaded for this request.
+	DetailErr   error `json:"-"`
+	ContactsErr error `json:"-"`
+	// StaleAge is set when the record is served from the cache past its
+	// freshness because the upstream failed: how long ago it was fetched.
+	StaleAge time.Duration `json:"-"`
+}
+
+// Detail holds the fields only the upstream's single-record read returns.
+type Detail struct {
 	MarketingOptIn      *bool    `json:"marketingOptIn,omitempty"`
 	SMSOptIn            *bool    `json:"smsOptIn,omitempty"`
 	DateOfBirth         *string  `json:"dateOfBirth,omitempty"`
@@ -44,16 +66,132 @@ type Customer struct {
 	PreferredLocationID *string  `json:"preferredLocationId,omitempty"`
 	CompanyID           *string  `json:"companyId,omitempty"`
 	LoyaltyPoints       *int     `json:"loyaltyPoints,omitempty"`
+}
 
-	// Detailed reports whether the detail fields above were loaded.
-	Detailed bool `json:"detailed,omitempty"`
-	// AllContacts reports whether Emails and Phones hold every address and
-	// number, not just the primary ones.
-	AllContacts bool `json:"allContacts,omitempty"`
+// ErrNotLoaded is returned by the accessors of a part that nobody asked to
+// load: a wiring mistake, never a client's.
+var ErrNotLoaded = errors.New("customer: field read before it was loaded")
 
-	// StaleAge is set when the record is served from the cache past its
-	// freshness because the upstream failed: how long ago it was fetched.
-	StaleAge time.Duration `json:"-"`
+func (c *Customer) detail() (*Detail, error) {
+	switch {
+	case c.Detail != nil:
+		return c.Detail, nil
+	case c.DetailErr != nil:
+		return nil, c.DetailErr
+	}
+	return nil, ErrNotLoaded
+}
+
+// MarketingOptIn reports the marketing email consent.
+func (c *Customer) MarketingOptIn() (*bool, error) {
+	d, err := c.detail()
+	if d == nil {
+		return nil, err
+	}
+	return d.MarketingOptIn, nil
+}
+
+// SMSOptIn reports the SMS consent.
+func (c *Customer) SMSOptIn() (*bool, error) {
+	d, err := c.detail()
+	if d == nil {
+		return nil, err
+	}
+	return d.SMSOptIn, nil
+}
+
+// DateOfBirth returns the date of birth, YYYY-MM-DD.
+func (c *Customer) DateOfBirth() (*string, error) {
+	d, err := c.detail()
+	if d == nil {
+		return nil, err
+	}
+	return d.DateOfBirth, nil
+}
+
+// Address returns the postal address.
+func (c *Customer) Address() (*Address, error) {
+	d, err := c.detail()
+	if d == nil {
+		return nil, err
+	}
+	return d.Address, nil
+}
+
+// Tags returns the tags, never nil.
+func (c *Customer) Tags() ([]string, error) {
+	d, err := c.detail()
+	if d == nil {
+		return nil, err
+	}
+	if d.Tags == nil {
+		return []string{}, nil
+	}
+	return d.Tags, nil
+}
+
+// Notes returns the internal notes.
+func (c *Customer) Notes() (*string, error) {
+	d, err := c.detail()
+	if d == nil {
+		return nil, err
+	}
+	return d.Notes, nil
+}
+
+// PreferredLocationID returns the preferred location's ID.
+func (c *Customer) PreferredLocationID() (*string, error) {
+	d, err := c.detail()
+	if d == nil {
+		return nil, err
+	}
+	return d.PreferredLocationID, nil
+}
+
+// CompanyID returns the associated company's ID.
+func (c *Customer) CompanyID() (*string, error) {
+	d, err := c.detail()
+	if d == nil {
+		return nil, err
+	}
+	return d.CompanyID, nil
+}
+
+// LoyaltyPoints returns the loyalty points balance.
+func (c *Customer) LoyaltyPoints() (*int, error) {
+	d, err := c.detail()
+	if d == nil {
+		return nil, err
+	}
+	return d.LoyaltyPoints, nil
+}
+
+// AllEmails returns every email address, the primary one marked.
+func (c *Customer) AllEmails() ([]Email, error) {
+	if !c.AllContacts {
+		if c.ContactsErr != nil {
+			return nil, c.ContactsErr
+		}
+		return nil, ErrNotLoaded
+	}
+	if c.Emails == nil {
+		return []Email{}, nil
+	}
+	return c.Emails, nil
+}
+
+// AllPhones returns every phone number, the primary one marked.
+func (c *Customer) AllPhones() ([]Phone, error) {
+	if !c.AllContacts {
+		if c.ContactsErr != nil {
+			return nil, c.ContactsErr
+		}
+		return nil, ErrNotLoaded
+	}
+	if c.Phones == nil {
+		return []Phone{}, nil
+	}
+	return c.Phones, nil
 }
 
 // Email is one of a customer's email addresses.
