@@ -266,6 +266,11 @@ func newGraphQL(cfg config, log *slog.Logger) http.Handler {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	// Load every root lookup in one batch before execution.
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		resolvers.Prefetch(ctx)
+		return next(ctx)
+	})
 	// Say which parts of the answer were served stale because the upstream
 	// failed.
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {

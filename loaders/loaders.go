@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,8 +32,9 @@ type Loaders struct {
 	// contacts finds a customer with all its emails and phones by number.
 	contacts *dataloader.Loader[string, *customer.Customer]
 
-	mu    sync.Mutex
-	stale []StaleField
+	mu         sync.Mutex
+	stale      []StaleField
+	prefetched map[identifier.ID]error // failures of Prefetch, served to the lookups
 }
 
 // NewLoaders returns fresh loaders for one request.
@@ -82,9 +84,40 @@ func For(ctx context.Context) *Loaders {
 	return l
 }
 
+// Prefetch loads the customers ids identify in one batch, now, and keeps
+// the answers for this request's lookups: a query's root lookups are known
+// before it runs, so they need not wait for a batch window to fill.
+func (l *Loaders) Prefetch(ctx context.Context, ids []identifier.ID) {
+	ids = slices.DeleteFunc(slices.Clone(ids), identifier.ID.IsZero)
+	slices.SortFunc(ids, func(a, b identifier.ID) int { return strings.Compare(a.String(), b.String()) })
+	ids = slices.Compact(ids)
+	if len(ids) == 0 {
+		return
+	}
+	results := l.s.loadByIdentifier(ctx, ids)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, r := range results {
+		if r.Error != nil {
+			if l.prefetched == nil {
+				l.prefetched = make(map[identifier.ID]error)
+			}
+			l.prefetched[ids[i]] = r.Error
+			continue
+		}
+		l.byIdentifier.Prime(ctx, ids[i], r.Data)
+	}
+}
+
 // Customer returns the customer id identifies, or nil when there is none.
 // The record may lack the detail fields or some contacts; see Complete.
 func (l *Loaders) Customer(ctx context.Context, id identifier.ID) (*customer.Customer, error) {
+	l.mu.Lock()
+	err, failed := l.prefetched[id]
+	l.mu.Unlock()
+	if failed {
+		return nil, err
+	}
 	c, err := l.byIdentifier.Load(ctx, id)()
 	if err != nil {
 		l.byIdentifier.Clear(ctx, id) // transient: let a later field try again

@@ -1,0 +1,56 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"customergraph/internal/identifier"
+	"customergraph/loaders"
+)
+
+// Prefetch loads, in one batch before the operation runs, every customer
+// its root lookups (customer, customerByIdentifier, node) name, so that no
+// lookup waits for a dataloader batch window. Arguments that do not parse
+// are left to the resolvers, which reject them.
+func Prefetch(ctx context.Context) {
+	oc := graphql.GetOperationContext(ctx)
+	l, ok := loaders.From(ctx)
+	if !ok || oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Query {
+		return
+	}
+	var ids []identifier.ID
+	add := func(v any, want identifier.Kind) {
+		s, ok := v.(string)
+		if !ok {
+			return
+		}
+		if id, err := identifier.Parse(s); err == nil && (want == 0 || id.Kind() == want) {
+			ids = append(ids, id)
+		}
+	}
+	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Query"}) {
+		args := f.ArgumentMap(oc.Variables)
+		switch f.Name {
+		case "customerByIdentifier":
+			add(args["identifier"], 0)
+		case "node":
+			add(args["id"], identifier.DocumentID)
+		case "customer":
+			var given []string
+			for name := range args {
+				if args[name] != nil {
+					given = append(given, name)
+				}
+			}
+			if len(given) == 1 {
+				add(args[given[0]], map[string]identifier.Kind{
+					"id": identifier.DocumentID, "customerNumber": identifier.CustomerNumber,
+					"email": identifier.Email, "phone": identifier.Phone,
+				}[given[0]])
+			}
+		}
+	}
+	l.Prefetch(ctx, ids)
+}
