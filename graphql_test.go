@@ -162,9 +162,11 @@ func TestPhoneFormatsAndEmailCase(t *testing.T) {
 	}
 }
 
+// TestAliasedLookupsBatch is the benchmark's W3: one query, 100 aliased
+// lookups of 50 customers in mixed spellings.
 func TestAliasedLookupsBatch(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	cs := s.customers(10)
+	cs := s.customers(50)
 	var b strings.Builder
 	b.WriteString("{")
 	for i, c := range cs {
@@ -196,13 +198,13 @@ func TestAliasedLookupsBatch(t *testing.T) {
 		}
 	}
 	check()
-	if got := s.stats(); got.Get > 10 || got.Total != got.Get {
-		t.Errorf("20 lookups of 10 customers, cold: %+v; want at most 10 GETs and nothing else", got)
+	if got := s.stats(); got.Get > 50 || got.Total != got.Get {
+		t.Errorf("100 lookups of 50 customers, cold: %+v; want at most 50 GETs and nothing else", got)
 	}
 	s.resetStats()
 	check()
 	if got := s.stats(); got.Total != 0 {
-		t.Errorf("20 lookups of 10 customers, warm: %d upstream calls; want 0", got.Total)
+		t.Errorf("100 lookups of 50 customers, warm: %d upstream calls; want 0", got.Total)
 	}
 }
 
@@ -248,8 +250,9 @@ func TestListPrimesLookupsAndBatchesDetails(t *testing.T) {
 		t.Errorf("40 lookups of listed customers cost %d upstream calls; want 0", got.Total)
 	}
 
-	// Detail fields the list lacks: one list call, then one concurrent
-	// batch of GETs (the simulator's latency makes them overlap).
+	// Detail fields the list lacks (the benchmark's W2): one list call,
+	// then one concurrent batch of GETs (the simulator's latency makes them
+	// overlap).
 	s.resetStats()
 	s.sim.SetFaults(tiquosim.Faults{Latency: 50 * time.Millisecond, Routes: []string{"get"}})
 	var details struct {
@@ -257,11 +260,11 @@ func TestListPrimesLookupsAndBatchesDetails(t *testing.T) {
 			Nodes []struct{ MarketingOptIn *bool }
 		}
 	}
-	s.query(`{ customers(first: 20) { nodes { marketingOptIn smsOptIn tags } } }`, nil, &details)
+	s.query(`{ customers(first: 50) { nodes { marketingOptIn smsOptIn tags } } }`, nil, &details)
 	s.sim.ClearFaults()
 	st := s.stats()
-	if st.List != 1 || st.Get > 20 {
-		t.Errorf("customers(first: 20) with detail fields cost %+v; want 1 list and at most 20 GETs", st)
+	if st.List != 1 || st.Get > 50 {
+		t.Errorf("customers(first: 50) with detail fields cost %+v; want 1 list and at most 50 GETs", st)
 	}
 	if peak := st.PeakInFlight; peak < st.Get {
 		t.Errorf("peak concurrent upstream calls = %d; want all %d GETs in one concurrent batch", peak, st.Get)
@@ -273,7 +276,7 @@ func TestListPrimesLookupsAndBatchesDetails(t *testing.T) {
 	}
 	// The same page again: the details are cached with the listed version.
 	s.resetStats()
-	s.query(`{ customers(first: 20) { nodes { marketingOptIn smsOptIn tags } } }`, nil, &details)
+	s.query(`{ customers(first: 50) { nodes { marketingOptIn smsOptIn tags } } }`, nil, &details)
 	if got := s.stats(); got.List != 1 || got.Get != 0 {
 		t.Errorf("repeated page with details cost %+v; want 1 list call and no GETs", got)
 	}
