@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+// simStats is the simulator's GET /__sim/stats: API requests by route since
+// the last reset.
+type simStats struct {
+	Get          int64 `json:"get"`
+	List         int64 `json:"list"`
+	Patch        int64 `json:"patch"`
+	Total        int64 `json:"total"`
+	PeakInFlight int64 `json:"peakInFlight"`
+}
+
+// sub returns s - o, route by route; PeakInFlight is s's.
+func (s simStats) sub(o simStats) simStats {
+	return simStats{s.Get - o.Get, s.List - o.List, s.Patch - o.Patch, s.Total - o.Total, s.PeakInFlight}
+}
+
+// simClient talks to the Tiquo simulator: its control endpoints and, with
+// the API key, its list endpoint.
+type simClient struct {
+	url    string // base URL, no trailing slash
+	key    string
+	client *http.Client
+}
+
+// reset zeroes the simulator's counters.
+func (s *simClient) reset(ctx context.Context) error {
+	return s.do(ctx, http.MethodPost, "/__sim/reset", "", nil)
+}
+
+// stats reads the simulator's counters.
+func (s *simClient) stats(ctx context.Context) (simStats, error) {
+	var st simStats
+	err := s.do(ctx, http.MethodGet, "/__sim/stats", "", &st)
+	return st, err
+}
+
+// do sends one request and decodes a 2xx answer's JSON into out (when not
+// nil).
+func (s *simClient) do(ctx context.Context, method, path, key string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, s.url+path, nil)
+	if err != nil {
+		return err
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("simulator: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("simulator: %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("simulator: %s %s: HTTP %d: %s", method, path, resp.StatusCode, snippet(body))
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("simulator: %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// simCustomer is what the workloads need of a customer: its identifiers.
+// Email and Phone are the primary ones, "" when the customer has none.
+type simCustomer struct {
+	Number string
+	Email  string
+	Phone  string // E.164
+}
+
+// listCustomers pages through the simulator's GET /customers, 100 at a
+// time, until it has at least total customers of which at least withEmail
+// have an email, or there are no more. It spends one list call per page of
+// the simulator's counters: call it before a reset.
+func (s *simClient) listCustomers(ctx context.Context, total, withEmail int) ([]simCustomer, error) {
+	var (
+		out    []simCustomer
+		emails int
+		cursor string
+	)
+	for len(out) < total || emails < withEmail {
+		q := url.Values{"limit": {"100"}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var page struct {
+			Data []struct {
+				CustomerNumber string `json:"customerNumber"`
+				Emails         []struct {
+					Address   string `json:"address"`
+					IsPrimary bool   `json:"isPrimary"`
+				} `json:"emails"`
+				Phones []struct {
+					Number    string `json:"number"`
+					IsPrimary bool   `json:"isPrimary"`
+				} `json:"phones"`
+			} `json:"data"`
+			Pagination struct {
+				HasMore    bool    `json:"hasMore"`
+				NextCursor *string `json:"nextCursor"`
+			} `json:"pagination"`
+		}
+		if err := s.do(ctx, http.MethodGet, "/customers?"+q.Encode(), s.key, &page); err != nil {
+			return nil, fmt.Errorf("list customers: %w", err)
+		}
+		for _, d := range page.Data {
+			c := simCustomer{Number: d.CustomerNumber}
+			for _, e := range d.Emails {
+				if e.IsPrimary {
+					c.Email = e.Address
+				}
+			}
+			if c.Email != "" {
+				emails++
+			}
+			for _, p := range d.Phones {
+				if p.IsPrimary {
+					c.Phone = p.Number
+				}
+			}
+			out = append(out, c)
+		}
+		if !page.Pagination.HasMore || page.Pagination.NextCursor == nil || len(page.Data) == 0 {
+			break
+		}
+		cursor = *page.Pagination.NextCursor
+	}
+	return out, nil
+}
+
+// redisStats reads a Redis server's command counters.
+type redisStats struct {
+	client *redis.Client
+}
+
+// newRedisStats returns a redisStats for the Redis at addr. Its one
+// connection sends nothing on connect besides the handshake, and only INFO
+// after it, which commandCalls leaves out.
+func newRedisStats(addr string) *redisStats {
+	return &redisStats{client: redis.NewClient(&redis.Options{
+		Addr:                     addr,
+		PoolSize:                 1,
+		DisableIdentity:          true,
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+	})}
+}
+
+// ping checks that the server answers.
+func (r *redisStats) ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }
+
+// commandCalls returns the calls of every command from INFO commandstats.
+func (r *redisStats) commandCalls(ctx context.Context) (map[string]int64, error) {
+	info, err := r.client.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis INFO commandstats: %w", err)
+	}
+	return parseCommandStats(info)
+}
+
+// Close closes the connection.
+func (r *redisStats) Close() error { return r.client.Close() }
+
+// parseCommandStats parses the output of INFO commandstats into calls per
+// command, e.g. "get" or "client|setinfo". Lines that are not cmdstat_
+// lines (the section header, blank lines) are ignored.
+//
+//	cmdstat_get:calls=21,usec=175,usec_per_call=8.33,rejected_calls=0,failed_calls=0
+func parseCommandStats(info string) (map[string]int64, error) {
+	calls := map[string]int64{}
+	sc := bufio.NewScanner(strings.NewReader(info))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		rest, ok := strings.CutPrefix(line, "cmdstat_")
+		if !ok {
+			continue
+		}
+		name, fields, ok := strings.Cut(rest, ":")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("commandstats line %q: no colon", line)
+		}
+		found := false
+		for f := range strings.SplitSeq(fields, ",") {
+			v, ok := strings.CutPrefix(f, "calls=")
+			if !ok {
+				continue
+			}
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("commandstats line %q: bad calls", line)
+			}
+			calls[name], found = n, true
+		}
+		if !found {
+			return nil, fmt.Errorf("commandstats line %q: no calls=", line)
+		}
+	}
+	return calls, sc.Err()
+}
+
+// commandDelta returns, per command, the calls made between two
+// commandstats snapshots, and their total. INFO itself (the snapshots) is
+// left out; commands with no new calls are omitted.
+func commandDelta(before, after map[string]int64) (map[string]int64, int64) {
+	delta := map[string]int64{}
+	var total int64
+	for name, n := range after {
+		if name == "info" {
+			continue
+		}
+		if d := n - before[name]; d > 0 {
+			delta[name] = d
+			total += d
+		}
+	}
+	return delta, total
+}
+
+// peakRSS returns the peak resident set size (VmHWM) of the process pid in
+// bytes.
+func peakRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseVmHWM(string(b))
+}
+
+// parseVmHWM returns the VmHWM line of a /proc/<pid>/status file in bytes.
+func parseVmHWM(status string) (int64, error) {
+	for line := range strings.SplitSeq(status, "\n") {
+		v, ok := strings.CutPrefix(line, "VmHWM:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, fmt.Errorf("VmHWM line %q: want <n> kB", line)
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("VmHWM line %q: %w", line, err)
+		}
+		return kb * 1024, nil
+	}
+	return 0, errors.New("no VmHWM line in the process status")
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"maps"
+	"os"
+	"testing"
+)
+
+const sampleCommandStats = "# Commandstats\r\n" +
+	"cmdstat_evalsha:calls=1000,usec=9000,usec_per_call=9.00,rejected_calls=0,failed_calls=0\r\n" +
+	"cmdstat_get:calls=2000,usec=1000,usec_per_call=0.50,rejected_calls=0,failed_calls=0\r\n" +
+	"cmdstat_client|setinfo:calls=2,usec=3,usec_per_call=1.50,rejected_calls=0,failed_calls=0\r\n" +
+	"cmdstat_info:calls=7,usec=700,usec_per_call=100.00,rejected_calls=0,failed_calls=0\r\n" +
+	"\r\n"
+
+func TestParseCommandStats(t *testing.T) {
+	got, err := parseCommandStats(sampleCommandStats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"evalsha": 1000, "get": 2000, "client|setinfo": 2, "info": 7}
+	if !maps.Equal(got, want) {
+		t.Errorf("parseCommandStats = %v, want %v", got, want)
+	}
+	if got, err := parseCommandStats("# Commandstats\r\n"); err != nil || len(got) != 0 {
+		t.Errorf("empty section = %v, %v", got, err)
+	}
+	for _, bad := range []string{
+		"cmdstat_get\r\n",
+		"cmdstat_get:usec=1\r\n",
+		"cmdstat_get:calls=x,usec=1\r\n",
+		"cmdstat_get:calls=-1\r\n",
+	} {
+		if _, err := parseCommandStats(bad); err == nil {
+			t.Errorf("parseCommandStats(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestCommandDelta(t *testing.T) {
+	before := map[string]int64{"get": 10, "evalsha": 5, "info": 3, "ping": 1}
+	after := map[string]int64{"get": 30, "evalsha": 5, "info": 9, "ping": 1, "set": 4}
+	by, total := commandDelta(before, after)
+	if want := map[string]int64{"get": 20, "set": 4}; !maps.Equal(by, want) || total != 24 {
+		t.Errorf("commandDelta = %v, %d; want %v, 24", by, total, want)
+	}
+}
+
+func TestParseVmHWM(t *testing.T) {
+	status := "Name:\tcustomergraph\nVmPeak:\t 1263000 kB\nVmHWM:\t   31744 kB\nVmRSS:\t   30000 kB\n"
+	got, err := parseVmHWM(status)
+	if err != nil || got != 31744*1024 {
+		t.Errorf("parseVmHWM = %d, %v; want %d", got, err, 31744*1024)
+	}
+	for _, bad := range []string{"Name:\tx\n", "VmHWM:\t12 MB\n", "VmHWM:\tlots kB\n"} {
+		if _, err := parseVmHWM(bad); err == nil {
+			t.Errorf("parseVmHWM(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestPeakRSSOfSelf(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	rss, err := peakRSS(os.Getpid())
+	if err != nil || rss < 1<<20 {
+		t.Errorf("peakRSS(self) = %d, %v; want at least 1 MB", rss, err)
+	}
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// setUp builds what must be built and starts the simulator and Redis, or
+// connects to the ones given, then lists the customers the workloads ws
+// need from the simulator (before any counter reset).
+func (b *bench) setUp(ctx context.Context, ws []workload) error {
+	needFacade := slices.ContainsFunc(ws, func(w workload) bool { return w.facade })
+	if err := b.buildBinaries(ctx, needFacade && b.cfg.ownsFacade()); err != nil {
+		return err
+	}
+	if err := b.startSim(ctx); err != nil {
+		return err
+	}
+	switch {
+	case b.cfg.redisAddr != "":
+		b.redisAddr = b.cfg.redisAddr
+		b.redis = newRedisStats(b.redisAddr)
+		if err := b.redis.ping(ctx); err != nil {
+			return fmt.Errorf("-redis %s does not answer PING: %w", b.redisAddr, err)
+		}
+	case needFacade && b.cfg.ownsFacade():
+		if err := b.startRedis(ctx); err != nil {
+			return err
+		}
+	}
+	if total, withEmail := customersNeeded(ws, b.cfg.n); total > 0 {
+		b.progress("listing customers from the simulator (at least %d, %d with an email)", total, withEmail)
+		cs, err := b.sim.listCustomers(ctx, total, withEmail)
+		if err != nil {
+			return err
+		}
+		b.customers = cs
+	}
+	return nil
+}
+
+// buildBinaries builds the simulator and, when facade is set, the facade
+// into the temporary directory, unless binaries or running processes were
+// given.
+func (b *bench) buildBinaries(ctx context.Context, facade bool) error {
+	buildFacade := facade && b.cfg.facadeBin == ""
+	buildSim := b.cfg.ownsSim() && b.cfg.simBin == ""
+	b.facadeBin, b.simBin = b.cfg.facadeBin, b.cfg.simBin
+	if !buildFacade && !buildSim {
+		return nil
+	}
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	if buildFacade {
+		b.facadeBin = filepath.Join(b.tmp, "customergraph")
+		b.progress("building the facade (go build -o %s .)", b.facadeBin)
+		if err := goBuild(ctx, root, ".", b.facadeBin); err != nil {
+			return err
+		}
+	}
+	if buildSim {
+		b.simBin = filepath.Join(b.tmp, "upstream-sim")
+		b.progress("building the simulator (go build -o %s ./cmd/upstream-sim)", b.simBin)
+		if err := goBuild(ctx, root, "./cmd/upstream-sim", b.simBin); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startSim starts the simulator, or checks that the one given answers.
+func (b *bench) startSim(ctx context.Context) error {
+	b.sim = &simClient{url: strings.TrimSuffix(b.cfg.simURL, "/"), key: b.cfg.simKey, client: b.client}
+	if !b.cfg.ownsSim() {
+		if _, err := b.sim.stats(ctx); err != nil {
+			return fmt.Errorf("-sim %s: %w", b.cfg.simURL, err)
+		}
+		return nil
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	b.sim.url = "http://" + addr
+	b.progress("starting the simulator on %s (%d customers, latency %s)", addr, b.cfg.customers, b.cfg.latency)
+	c, err := b.procs.start("upstream-sim", b.simBin, []string{
+		"-addr", addr,
+		"-customers", strconv.Itoa(b.cfg.customers),
+		"-latency", b.cfg.latency.String(),
+	}, nil)
+	if err != nil {
+		return err
+	}
+	return waitReady(ctx, c, httpOK(b.client, b.sim.url+"/__sim/stats"))
+}
+
+// startRedis starts a redis-server of bench's own on loopback: no
+// persistence, the facade its only client.
+func (b *bench) startRedis(ctx context.Context) error {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return errors.New("redis-server is not on PATH: install it, or give -redis host:port")
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	b.progress("starting redis-server on %s", addr)
+	c, err := b.procs.start("redis", bin, []string{
+		"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", b.tmp,
+	}, nil)
+	if err != nil {
+		return err
+	}
+	b.redisAddr, b.ownRedis = addr, true
+	b.redis = newRedisStats(addr)
+	return waitReady(ctx, c, b.redis.ping)
+}
+
+// facade is the facade a workload runs against.
+type facade struct {
+	url  string // base URL, no trailing slash
+	key  string // client key
+	pid  int    // for the peak RSS; 0 when unknown
+	proc *child // nil when not started by bench
+}
+
+// startFacade starts a fresh facade process for the workload name, with a
+// cache namespace of its own, and waits for /healthz; with -facade it
+// returns the facade given.
+func (b *bench) startFacade(ctx context.Context, name string) (*facade, error) {
+	if !b.cfg.ownsFacade() {
+		return &facade{url: strings.TrimSuffix(b.cfg.facadeURL, "/"), key: b.cfg.facadeKey, pid: b.cfg.facadePID}, nil
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	env := withEnv(os.Environ(), map[string]string{
+		"PORT":             port,
+		"UPSTREAM_URL":     b.sim.url,
+		"UPSTREAM_API_KEY": b.cfg.simKey,
+		"REDIS_URL":        "redis://" + b.redisAddr,
+		"FACADE_API_KEYS":  b.cfg.facadeKey,
+		"CACHE_NAMESPACE":  "bench-" + b.runID + "-" + name,
+		"LOG_LEVEL":        "warn",
+	})
+	c, err := b.procs.start("facade-"+name, b.facadeBin, nil, env)
+	if err != nil {
+		return nil, err
+	}
+	f := &facade{url: "http://" + addr, key: b.cfg.facadeKey, pid: c.pid(), proc: c}
+	if err := waitReady(ctx, c, httpOK(b.client, f.url+"/healthz")); err != nil {
+		_ = c.stop(killGrace)
+		return nil, err
+	}
+	return f, nil
+}
+
+// stopFacade stops a facade that bench started, with SIGTERM.
+func (b *bench) stopFacade(f *facade) error {
+	if f.proc == nil {
+		return nil
+	}
+	b.client.CloseIdleConnections() // lets its graceful shutdown finish at once
+	return f.proc.stop(stopGrace)
+}
+
+// peakRSS returns the facade's peak RSS in bytes, 0 when unknown.
+func (f *facade) peakRSS() int64 {
+	if f.pid == 0 {
+		return 0
+	}
+	rss, err := peakRSS(f.pid)
+	if err != nil {
+		return 0
+	}
+	return rss
+}
+
+// gql returns a GraphQL POST of body to the facade.
+func (f *facade) gql(body []byte) request {
+	return request{method: "POST", url: f.url + "/graphql", key: f.key, body: body, check: checkGraphQL}
+}

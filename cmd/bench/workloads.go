@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Sizes of the workloads.
+const (
+	warmSetSize  = 100 // W1-warm's and the baselines' emails
+	w3Customers  = 50  // W3's distinct customers, each looked up twice
+	burstSize    = 200 // W4's concurrent identical requests
+	burstCount   = 5   // W4's bursts, each for another customer
+	minCustomers = 200 // the smallest data set the workloads can use
+	// warmupTimeout bounds a warm-up, which must finish completely.
+	warmupTimeout = 60 * time.Second
+)
+
+// workload is one benchmark scenario. Its run returns the workload's rows
+// of the table.
+type workload struct {
+	name   string
+	about  string
+	facade bool // runs against the facade; else a baseline without it
+	run    func(ctx context.Context, b *bench) ([]row, error)
+}
+
+// allWorkloads returns every workload, in the order they run.
+func allWorkloads() []workload {
+	return []workload{
+		{"W0", "{ __typename }: the framework floor", true, runW0},
+		{"W1-warm", "customer(email:) over 100 emails requested once before the run", true, runW1Warm},
+		{"W1-cold", "customer(email:), every request a different customer", true, runW1Cold},
+		{"W2", "customers(first: 50) with a detail field: the first request (cold), then repeated (warm)", true, runW2},
+		{"W3", "100 aliased customerByIdentifier lookups of 50 customers in mixed spellings: first (cold), then repeated", true, runW3},
+		{"W4", "5 bursts of 200 identical concurrent cold customer(email:) requests", true, runW4},
+		{"W5", "customers(first: 100) with every field of Customer, warm", true, runW5},
+		{"B-direct", "baseline: GET /customers/{email} straight to the simulator, W1-warm's 100 emails", false, runBDirect},
+		{"B-proxy", "baseline: the same GET through a bare httputil.ReverseProxy process", false, runBProxy},
+	}
+}
+
+// selectWorkloads returns the workloads named in list (comma-separated,
+// any case; "all" or "" for every one), in their running order.
+func selectWorkloads(list string) ([]workload, error) {
+	all := allWorkloads()
+	if list = strings.TrimSpace(list); list == "" || strings.EqualFold(list, "all") {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for name := range strings.SplitSeq(list, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		i := slices.IndexFunc(all, func(w workload) bool { return strings.EqualFold(w.name, name) })
+		if i < 0 {
+			names := make([]string, len(all))
+			for j, w := range all {
+				names[j] = w.name
+			}
+			return nil, fmt.Errorf("unknown workload %q: want some of %s", name, strings.Join(names, ","))
+		}
+		want[all[i].name] = true
+	}
+	return slices.DeleteFunc(all, func(w workload) bool { return !want[w.name] }), nil
+}
+
+// customersNeeded returns how many customers bench must list from the
+// simulator for ws, in all and with an email: none for W0 alone, the
+// fixed sets of the other workloads, and n with an email for W1-cold.
+func customersNeeded(ws []workload, n int) (total, withEmail int) {
+	for _, w := range ws {
+		switch w.name {
+		case "W0":
+		case "W1-cold":
+			total, withEmail = max(total, minCustomers), max(withEmail, n)
+		default:
+			total = max(total, minCustomers)
+		}
+	}
+	return total, withEmail
+}
+
+// withEmail returns the first k customers of cs that have an email, or
+// fewer if there are not so many.
+func withEmail(cs []simCustomer, k int) []simCustomer {
+	out := make([]simCustomer, 0, min(k, len(cs)))
+	for _, c := range cs {
+		if len(out) == k {
+			break
+		}
+		if c.Email != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// warmSet returns the 100 customers of W1-warm and the baselines.
+func (b *bench) warmSet() ([]simCustomer, error) {
+	cs := withEmail(b.customers, warmSetSize)
+	if len(cs) < warmSetSize {
+		return nil, fmt.Errorf("the simulator lists only %d customers with an email; the workload needs %d", len(cs), warmSetSize)
+	}
+	return cs, nil
+}
+
+// spec returns a measured run of n requests with the command line's
+// bounds.
+func (b *bench) spec(n int, req func(i int) request) loadSpec {
+	return loadSpec{n: n, duration: b.cfg.duration, concurrency: b.cfg.concurrency, request: req}
+}
+
+// measured brackets a run with the counters: it resets the simulator's and
+// snapshots Redis's commandstats (when countRedis), runs, then reads both,
+// and the peak RSS of pid (when not 0).
+func (b *bench) measured(ctx context.Context, name string, pid int, countRedis bool, run func() (result, error)) (row, error) {
+	if err := b.sim.reset(ctx); err != nil {
+		return row{}, err
+	}
+	var before map[string]int64
+	if countRedis && b.redis != nil {
+		var err error
+		if before, err = b.redis.commandCalls(ctx); err != nil {
+			return row{}, err
+		}
+	}
+	res, err := run()
+	if err != nil {
+		return row{}, err
+	}
+	st, err := b.sim.stats(ctx)
+	if err != nil {
+		return row{}, err
+	}
+	w := newRow(name, res)
+	w.Upstream = &st
+	if before != nil {
+		after, err := b.redis.commandCalls(ctx)
+		if err != nil {
+			return row{}, err
+		}
+		by, total := commandDelta(before, after)
+		w.RedisCommands, w.RedisByCommand = &total, by
+	}
+	if pid != 0 {
+		if rss, err := peakRSS(pid); err == nil {
+			w.PeakRSSBytes = rss
+		}
+	}
+	return w, nil
+}
+
+// warmUp runs spec to completion within warmupTimeout and fails unless
+// every request succeeded.
+func (b *bench) warmUp(ctx context.Context, what string, spec loadSpec) error {
+	spec.duration = warmupTimeout
+	res, err := runLoad(ctx, b.client, spec)
+	switch {
+	case err != nil:
+		return err
+	case res.requests < spec.n:
+		return fmt.Errorf("%s: only %d of %d requests within %s", what, res.requests, spec.n, warmupTimeout)
+	case res.failed > 0:
+		return fmt.Errorf("%s: %d of %d requests failed, e.g. %s", what, res.failed, res.requests, res.failures[0].Message)
+	}
+	return nil
+}
+
+// onFacade runs fn against a fresh facade for the workload name, after
+// opening conns keep-alive connections to it, then stops the facade.
+func (b *bench) onFacade(ctx context.Context, name string, conns int, fn func(f *facade) ([]row, error)) ([]row, error) {
+	f, err := b.startFacade(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	body := gqlBody(queryTypename, nil)
+	err = b.warmUp(ctx, "connection warm-up", loadSpec{n: 2 * conns, concurrency: conns,
+		request: func(int) request { return f.gql(body) }})
+	var rows []row
+	if err == nil {
+		rows, err = fn(f)
+	}
+	if stopErr := b.stopFacade(f); stopErr != nil && err == nil && len(rows) > 0 {
+		rows[len(rows)-1].note("%v", stopErr)
+	}
+	return rows, err
+}
+
+// expectation returns a note saying whether an expectation was met.
+func expectation(what string, met bool) string {
+	if met {
+		return "expected " + what + ": met"
+	}
+	return "expected " + what + ": NOT MET"
+}
+
+// countingNulls wraps checkGraphQL, counting the responses in which field
+// is null.
+func countingNulls(field string, nulls *atomic.Int64) func(int, []byte) error {
+	null := []byte(`"` + field + `":null`)
+	return func(status int, body []byte) error {
+		if err := checkGraphQL(status, body); err != nil {
+			return err
+		}
+		if strings.Contains(string(body), string(null)) {
+			nulls.Add(1)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestSelectWorkloads(t *testing.T) {
+	names := func(ws []workload) string {
+		var s []string
+		for _, w := range ws {
+			s = append(s, w.name)
+		}
+		return strings.Join(s, ",")
+	}
+	all, err := selectWorkloads("all")
+	if err != nil || names(all) != "W0,W1-warm,W1-cold,W2,W3,W4,W5,B-direct,B-proxy" {
+		t.Fatalf("all = %s, %v", names(all), err)
+	}
+	if ws, err := selectWorkloads(" b-proxy, W0 ,w1-WARM"); err != nil || names(ws) != "W0,W1-warm,B-proxy" {
+		t.Errorf("subset = %s, %v; want the running order", names(ws), err)
+	}
+	if _, err := selectWorkloads("W0,W9"); err == nil || !strings.Contains(err.Error(), "W9") {
+		t.Errorf("unknown workload: %v", err)
+	}
+}
+
+func TestCustomersNeeded(t *testing.T) {
+	ws := func(names string) []workload {
+		got, err := selectWorkloads(names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		names            string
+		n                int
+		total, withEmail int
+	}{
+		{"W0", 5000, 0, 0},
+		{"W0,W3", 5000, minCustomers, 0},
+		{"W1-cold", 5000, minCustomers, 5000},
+		{"W1-cold,W4", 10, minCustomers, 10},
+	} {
+		total, withEmail := customersNeeded(ws(tc.names), tc.n)
+		if total != tc.total || withEmail != tc.withEmail {
+			t.Errorf("%s with -n %d needs %d customers, %d with an email; want %d, %d", tc.names, tc.n, total, withEmail, tc.total, tc.withEmail)
+		}
+	}
+}
+
+func TestWithEnv(t *testing.T) {
+	got := withEnv([]string{"PATH=/bin", "PORT=1", "GOGC=50", "REDIS_URL=redis://elsewhere"},
+		map[string]string{"PORT": "2", "REDIS_URL": "redis://127.0.0.1:1"})
+	slices.Sort(got)
+	want := []string{"GOGC=50", "PATH=/bin", "PORT=2", "REDIS_URL=redis://127.0.0.1:1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("withEnv = %q, want %q", got, want)
+	}
+}
