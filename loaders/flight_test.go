@@ -89,3 +89,39 @@ func TestFlightKeysAreSeparate(t *testing.T) {
 		}
 	}
 }
+
+func TestFlightResultJoinableUntilRelease(t *testing.T) {
+	var f flight[int]
+	var calls atomic.Int32
+	fn := func(context.Context) (int, error) { return int(calls.Add(1)), nil }
+	ctx := context.Background()
+	if v, _, leader := f.do(ctx, "k", fn); v != 1 || !leader {
+		t.Fatalf("first do = %d, leader %v; want 1, true", v, leader)
+	}
+	// Finished but not released: a late caller joins the result.
+	if v, _, leader := f.do(ctx, "k", fn); v != 1 || leader {
+		t.Errorf("do before release = %d, leader %v; want the shared 1, false", v, leader)
+	}
+	f.release("k")
+	if v, _, leader := f.do(ctx, "k", fn); v != 2 || !leader {
+		t.Errorf("do after release = %d, leader %v; want a new call 2, true", v, leader)
+	}
+	f.forget("k")
+	if v, _, _ := f.do(ctx, "k", fn); v != 3 {
+		t.Errorf("do after forget = %d; want a new call 3", v)
+	}
+	// Unreleased results go after linger.
+	time.Sleep(linger + 100*time.Millisecond)
+	if v, _, _ := f.do(ctx, "k", fn); v != 4 {
+		t.Errorf("do after linger = %d; want a new call 4", v)
+	}
+	// Errors are never shared after the call.
+	errFn := func(context.Context) (int, error) { calls.Add(1); return 0, errors.New("boom") }
+	f.do(ctx, "e", errFn)
+	before := calls.Load()
+	time.Sleep(10 * time.Millisecond)
+	f.do(ctx, "e", errFn)
+	if calls.Load() != before+1 {
+		t.Error("a failed call's error was shared with a later caller")
+	}
+}

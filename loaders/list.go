@@ -137,8 +137,14 @@ func (s *Service) mergeCached(ctx context.Context, nodes []*customer.Customer) {
 		keys[i] = s.keys.Customer(c.ID)
 	}
 	now := s.now()
+	cached, ok := s.lookup(ctx, keys)
+	if !ok {
+		// The cache may hold these customers with their detail fields: do
+		// not overwrite them with the list's shorter records blind.
+		return
+	}
 	changed := nodes[:0:0]
-	for i, old := range s.lookup(ctx, keys) {
+	for i, old := range cached {
 		nodes[i] = withDetailsOf(nodes[i], old.c)
 		if !old.fresh(now) || old.c == nil || !sameListing(old.c, nodes[i]) {
 			changed = append(changed, nodes[i])

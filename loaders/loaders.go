@@ -257,7 +257,7 @@ func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) []*
 	for i, id := range ids {
 		keys[i] = s.keyFor(id)
 	}
-	cached := s.lookup(ctx, keys)
+	cached, _ := s.lookup(ctx, keys)
 	now := s.now()
 	results := make([]*dataloader.Result[*customer.Customer], len(ids))
 	var misses []int
@@ -280,7 +280,7 @@ func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) []*
 			return nil, leader, err
 		}
 		return fromTiquo(t, fromRecord), leader, nil
-	})
+	}, func(i int) { s.gets.release(flightKey(ids[i])) })
 	return results
 }
 
@@ -290,7 +290,7 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 	for i, id := range docIDs {
 		keys[i] = s.keys.Customer(id)
 	}
-	cached := s.lookup(ctx, keys)
+	cached, _ := s.lookup(ctx, keys)
 	now := s.now()
 	results := make([]*dataloader.Result[*customer.Customer], len(docIDs))
 	var misses []int
@@ -318,14 +318,14 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 			return nil, leader, err
 		}
 		return withContactsOf(fromTiquo(t, fromRecord), cached[i].c), leader, nil
-	})
+	}, func(i int) { s.gets.release(flightKey(identifier.MustParse(docIDs[i]))) })
 	return results
 }
 
 // get reads one customer from the upstream, sharing the call with every
 // concurrent request for the same identifier. Not found is nil, nil.
 func (s *Service) get(ctx context.Context, id identifier.ID) (*tiquo.Customer, error, bool) {
-	t, err, leader := s.gets.do(ctx, id.Kind().String()+":"+id.String(), func(ctx context.Context) (*tiquo.Customer, error) {
+	t, err, leader := s.gets.do(ctx, flightKey(id), func(ctx context.Context) (*tiquo.Customer, error) {
 		return s.up.Customer(ctx, id)
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -333,6 +333,8 @@ func (s *Service) get(ctx context.Context, id identifier.ID) (*tiquo.Customer, e
 	}
 	return t, err, leader
 }
+
+func flightKey(id identifier.ID) string { return id.Kind().String() + ":" + id.String() }
 
 // loadContacts is the batch function of Loaders.contacts: the upstream's
 // list, searched by customer number, is the one read that returns every
@@ -347,7 +349,7 @@ func (s *Service) loadContacts(ctx context.Context, numbers []string) []*dataloa
 	}
 	// The cached records keep their detail fields when the list's version
 	// is the same.
-	cached := s.lookup(ctx, keys)
+	cached, _ := s.lookup(ctx, keys)
 	s.resolve(ctx, results, all, make([]record, len(numbers)), nil, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
 		page, err, leader := s.searches.do(ctx, numbers[i], func(ctx context.Context) (*tiquo.Page, error) {
 			return s.up.ListCustomers(ctx, tiquo.ListParams{Search: numbers[i], Limit: 10})
@@ -361,7 +363,7 @@ func (s *Service) loadContacts(ctx context.Context, numbers []string) []*dataloa
 			}
 		}
 		return nil, false, nil // gone since: nothing to remember
-	})
+	}, func(i int) { s.searches.release(numbers[i]) })
 	return results
 }
 
@@ -371,8 +373,12 @@ func (s *Service) loadContacts(ctx context.Context, numbers []string) []*dataloa
 // this batch fetched itself (not what it shared with another request) is
 // written back in one round trip: customers under their ID and aliases, and
 // "not found" under the key looked up (missingKeys; nil: not remembered).
+//
+// release(i) is called for each fetch this batch led, once the write-back is
+// done (see flight).
 func (s *Service) resolve(ctx context.Context, results []*dataloader.Result[*customer.Customer], misses []int,
-	cached []record, missingKeys []string, get func(ctx context.Context, i int) (*customer.Customer, bool, error)) {
+	cached []record, missingKeys []string, get func(ctx context.Context, i int) (*customer.Customer, bool, error),
+	release func(i int)) {
 	if len(misses) == 0 {
 		return
 	}
@@ -408,6 +414,11 @@ func (s *Service) resolve(ctx context.Context, results []*dataloader.Result[*cus
 		}
 	}
 	s.store(ctx, found, missing)
+	for _, i := range misses {
+		if leaders[i] {
+			release(i)
+		}
+	}
 }
 
 // withContactsOf returns d with the full email and phone lists of old, a

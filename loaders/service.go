@@ -230,13 +230,14 @@ func (s *Service) store(ctx context.Context, found []*customer.Customer, missing
 }
 
 // lookup reads keys from the cache in one round trip. A failing cache is a
-// miss for every key; an unreadable value is a miss for its key.
-func (s *Service) lookup(ctx context.Context, keys []string) []record {
+// miss for every key, and ok is false; an unreadable value is a miss for
+// its key.
+func (s *Service) lookup(ctx context.Context, keys []string) (_ []record, ok bool) {
 	out := make([]record, len(keys))
 	vals, err := s.cache.Get(ctx, keys)
 	if err != nil {
 		s.log.Debug("cache read failed; treating as misses", "err", err)
-		return out
+		return out, false
 	}
 	for i, v := range vals {
 		if i >= len(out) || v == nil {
@@ -249,7 +250,7 @@ func (s *Service) lookup(ctx context.Context, keys []string) []record {
 		}
 		out[i] = r
 	}
-	return out
+	return out, true
 }
 
 // canServeStale reports whether err is an upstream failure that a stale

@@ -33,7 +33,8 @@ func Null[T any]() Optional[T] { return tiquo.Null[T]() }
 func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch) (*customer.Customer, error) {
 	s := l.s
 	key := s.keys.Customer(id.String())
-	old := s.lookup(ctx, []string{key})[0].c
+	cached, _ := s.lookup(ctx, []string{key})
+	old := cached[0].c
 
 	t, err := s.up.UpdateCustomer(ctx, id.String(), p)
 	if err != nil {
@@ -60,6 +61,16 @@ func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch)
 		}
 	}
 	s.store(ctx, []*customer.Customer{c}, nil)
+	// A read of this customer under way since before the update must not
+	// be handed to anyone who asks from now on.
+	for _, a := range append(aliases(c), id) {
+		s.gets.forget(a.Kind().String() + ":" + a.String())
+	}
+	if old != nil {
+		for _, a := range aliases(old) {
+			s.gets.forget(a.Kind().String() + ":" + a.String())
+		}
+	}
 	l.forget(ctx, old, c)
 	l.prime(ctx, c)
 	return c, nil
