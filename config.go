@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,8 @@ type config struct {
 	UpstreamTimeout time.Duration
 	Introspection   bool
 	ComplexityLimit int
+	MaxInflightCost int           // admission budget: summed complexity executing at once
+	AdmissionWait   time.Duration // how long a request may queue for admission
 	TokenLimit      int
 	QueryCacheSize  int
 	SimCustomers    int
@@ -72,6 +75,7 @@ func (c config) LogValue() slog.Value {
 		slog.Duration("upstreamTimeout", c.UpstreamTimeout),
 		slog.Bool("introspection", c.Introspection),
 		slog.Int("complexityLimit", c.ComplexityLimit),
+		slog.Int("maxInflightCost", c.MaxInflightCost),
 		slog.Int("tokenLimit", c.TokenLimit),
 	)
 }
@@ -87,6 +91,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		UpstreamTimeout: 10 * time.Second,
 		Introspection:   true,
 		ComplexityLimit: 20_000,
+		MaxInflightCost: 4_000 * runtime.GOMAXPROCS(0),
+		AdmissionWait:   10 * time.Second,
 		TokenLimit:      5_000,
 		QueryCacheSize:  1_000,
 		SimCustomers:    1_000,
@@ -113,6 +119,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p.duration("UPSTREAM_TIMEOUT", &c.UpstreamTimeout, 10*time.Millisecond, 5*time.Minute)
 	p.bool("INTROSPECTION", &c.Introspection)
 	p.int("COMPLEXITY_LIMIT", &c.ComplexityLimit, 1, 10_000_000)
+	p.int("MAX_INFLIGHT_COST", &c.MaxInflightCost, 1, 1_000_000_000)
+	p.duration("ADMISSION_TIMEOUT", &c.AdmissionWait, time.Millisecond, 10*time.Minute)
 	p.int("PARSER_TOKEN_LIMIT", &c.TokenLimit, 100, 1_000_000)
 	p.int("QUERY_CACHE_SIZE", &c.QueryCacheSize, 1, 1_000_000)
 	p.int("SIM_CUSTOMERS", &c.SimCustomers, 1, 1_000_000)

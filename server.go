@@ -34,9 +34,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"customergraph/graph"
 	"customergraph/graph/model"
+	"customergraph/internal/admission"
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
 	"customergraph/internal/tiquo"
@@ -199,7 +201,9 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerCacheMetrics(reg, store)
 
-	api := svc.Middleware(newGraphQL(cfg, log))
+	gate := admission.New(int64(cfg.MaxInflightCost), cfg.AdmissionWait)
+	registerAdmissionMetrics(reg, gate)
+	api := svc.Middleware(newGraphQL(cfg, log, gate))
 	api = authenticate(cfg.FacadeAPIKeys, api)
 	api = withCORS(cfg.CORSOrigins, api)
 
@@ -245,7 +249,7 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 
 // newGraphQL returns the gqlgen handler with its transports, caches and
 // limits.
-func newGraphQL(cfg config, log *slog.Logger) http.Handler {
+func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.Handler {
 	c := graph.Config{Resolvers: &resolvers.Resolver{}}
 	// A connection costs its page size times what each node asks for.
 	c.Complexity.Query.Customers = func(child int, first *int, _ *string, _ *string, _ *customer.Status, _ *model.CustomerParameterFilter) int {
@@ -266,10 +270,26 @@ func newGraphQL(cfg config, log *slog.Logger) http.Handler {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
-	// Load every root lookup in one batch before execution.
+	// Admit the operation by its cost (the complexity computed above),
+	// then load every root lookup in one batch before it executes.
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		cost := int64(1)
+		if st := extension.GetComplexityStats(ctx); st != nil {
+			cost = int64(st.Complexity)
+		}
+		release, err := gate.Acquire(ctx, cost)
+		if err != nil {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+				Message:    "the server is busy; retry shortly",
+				Extensions: map[string]any{"code": resolvers.CodeServerBusy},
+			}}})
+		}
 		resolvers.Prefetch(ctx)
-		return next(ctx)
+		responses := next(ctx)
+		return func(ctx context.Context) *graphql.Response {
+			defer release() // queries and mutations have one response
+			return responses(ctx)
+		}
 	})
 	// Say which parts of the answer were served stale because the upstream
 	// failed.
@@ -378,6 +398,21 @@ func offIfZero(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// registerAdmissionMetrics exports the admission controller's figures.
+func registerAdmissionMetrics(reg *prometheus.Registry, gate *admission.Controller) {
+	gauge := func(name, help string, get func(admission.Stats) int64) {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "customergraph", Subsystem: "admission", Name: name, Help: help,
+		}, func() float64 { return float64(get(gate.Stats())) }))
+	}
+	gauge("inflight_cost", "Summed complexity of the operations executing.", func(s admission.Stats) int64 { return s.InFlight })
+	gauge("waiting", "Operations queued for admission.", func(s admission.Stats) int64 { return s.Waiting })
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: "customergraph", Subsystem: "admission", Name: "rejected_total",
+		Help: "Operations answered SERVER_BUSY after waiting ADMISSION_TIMEOUT.",
+	}, func() float64 { return float64(gate.Stats().Rejected) }))
 }
 
 // redisLogger sends go-redis's own log lines (pool dial failures, which

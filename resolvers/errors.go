@@ -26,6 +26,8 @@ const (
 	CodeRateLimited         = "RATE_LIMITED"
 	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
 	CodeInternal            = "INTERNAL_SERVER_ERROR"
+	// CodeServerBusy: the operation waited ADMISSION_TIMEOUT for its turn.
+	CodeServerBusy = "SERVER_BUSY"
 )
 
 // badInput returns a BAD_USER_INPUT error: an argument is invalid, and no

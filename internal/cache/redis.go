@@ -35,9 +35,10 @@ type RedisOptions struct {
 	DialTimeout time.Duration
 
 	// PoolSize is the base number of connections. Used by ParseRedisURL and
-	// DialRedis.
+	// DialRedis. A request holds one for each round trip; when they run
+	// out, requests queue for PoolTimeout (Timeout) and then miss.
 	//
-	// default: 10 * runtime.GOMAXPROCS(0)
+	// default: 64, or 10 * runtime.GOMAXPROCS(0) if that is more
 	PoolSize int
 
 	// Logger receives Redis errors, at Warn level and at most one line per
@@ -55,7 +56,7 @@ func (o RedisOptions) withDefaults() RedisOptions {
 		o.DialTimeout = DefaultDialTimeout
 	}
 	if o.PoolSize <= 0 {
-		o.PoolSize = 10 * runtime.GOMAXPROCS(0)
+		o.PoolSize = max(64, 10*runtime.GOMAXPROCS(0))
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
