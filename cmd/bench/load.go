@@ -117,10 +117,18 @@ func snippet(b []byte) string {
 
 // loadSpec is one bounded load run: requests 0..n-1 from concurrency
 // workers, and no new request after duration.
+//
+// With rate 0 the run is closed-loop: each worker sends its next request as
+// soon as the last one is answered, so latency includes the queueing that
+// saturation causes. With rate > 0 it is open-loop: request i is due at
+// start + i/rate, whatever the answers do, and its latency is measured from
+// when it was due (so a request that waited for a free worker counts that
+// wait: no coordinated omission).
 type loadSpec struct {
 	n           int
 	duration    time.Duration
 	concurrency int
+	rate        float64 // requests per second; 0 = closed loop
 	request     func(i int) request
 }
 
@@ -209,10 +217,21 @@ func runLoad(ctx context.Context, c *http.Client, spec loadSpec) (result, error)
 				if i >= spec.n {
 					return
 				}
+				var due time.Time
+				if spec.rate > 0 {
+					due = start.Add(time.Duration(float64(i) / spec.rate * float64(time.Second)))
+					if !due.Before(deadline) {
+						return
+					}
+					time.Sleep(time.Until(due))
+				}
 				r := spec.request(i)
 				req, err := r.build(ctx)
 				if err == nil {
 					lat[i], err = send(c, req, r.check, &buf)
+					if spec.rate > 0 {
+						lat[i] = time.Since(due) // from when it was due
+					}
 				}
 				if err != nil {
 					fails.Add(1)

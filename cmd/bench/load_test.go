@@ -253,3 +253,21 @@ func TestFailureLogCapsMessages(t *testing.T) {
 		t.Errorf("first = %v, want %q ×15", got[0], otherFailures)
 	}
 }
+
+func TestRunLoadOpenLoop(t *testing.T) {
+	stub := &graphqlStub{body: `{"data":{"__typename":"Query"}}`}
+	srv := httptest.NewServer(stub)
+	defer srv.Close()
+	start := time.Now()
+	res, err := runLoad(context.Background(), newClient(4), loadSpec{n: 50, duration: time.Minute, concurrency: 4, rate: 200, request: stubRequest(srv.URL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 50 requests at 200/s are due over 245ms: the run cannot be faster.
+	if took := time.Since(start); took < 240*time.Millisecond || took > 5*time.Second {
+		t.Errorf("open-loop run of 50 at 200/s took %v; want about 250ms", took)
+	}
+	if res.requests != 50 || res.failed != 0 {
+		t.Errorf("requests %d, failed %d; want 50, 0", res.requests, res.failed)
+	}
+}

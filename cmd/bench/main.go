@@ -59,6 +59,7 @@ type config struct {
 	n           int
 	duration    time.Duration
 	concurrency int
+	rate        float64
 	customers   int
 	latency     time.Duration
 	workloads   string
@@ -95,6 +96,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&c.n, "n", 20000, "requests per workload (at most)")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "duration per workload (at most)")
 	fs.IntVar(&c.concurrency, "c", 64, "concurrent workers")
+	fs.Float64Var(&c.rate, "rate", 0, "open loop: requests per second per workload, spread over the -c workers (0 = closed loop: each worker sends as fast as it is answered)")
 	fs.IntVar(&c.customers, "customers", 20000, "simulator data set size (when bench starts the simulator)")
 	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "simulator latency per API request (when bench starts the simulator)")
 	fs.StringVar(&c.workloads, "workloads", "all", "comma-separated workloads to run (see -list)")
@@ -124,6 +126,8 @@ func (c config) check() error {
 		return errors.New("-n must be at least 1")
 	case c.duration <= 0:
 		return errors.New("-duration must be positive")
+	case c.rate < 0 || c.rate > 1_000_000:
+		return errors.New("-rate must be between 0 and 1000000")
 	case c.concurrency < 1 || c.concurrency > 10000:
 		return errors.New("-c must be between 1 and 10000")
 	case c.ownsSim() && (c.customers < minCustomers || c.customers > 1_000_000):
@@ -273,6 +277,7 @@ func (b *bench) header() header {
 		SimLatency:  b.cfg.latency.String(),
 		Customers:   strconv.Itoa(b.cfg.customers),
 		Concurrency: b.cfg.concurrency,
+		Rate:        b.cfg.rate,
 		N:           b.cfg.n,
 		Duration:    b.cfg.duration,
 	}

@@ -88,6 +88,7 @@ type header struct {
 	SimLatency  string        `json:"simLatency"`
 	Customers   string        `json:"customers"`
 	Concurrency int           `json:"concurrency"`
+	Rate        float64       `json:"rate,omitempty"` // open-loop requests/s; 0 = closed loop
 	N           int           `json:"n"`
 	Duration    time.Duration `json:"duration"`
 	// Notes are printed under the header line: where Redis and the facade
@@ -112,9 +113,13 @@ func tableColumns() []column {
 
 // writeReport prints the header line, its notes and the Markdown table.
 func writeReport(w io.Writer, h header, rows []row) error {
-	fmt.Fprintf(w, "customergraph bench, %s · NumCPU %d · GOMAXPROCS %d · %s · sim latency %s · %s customers · concurrency %d · -n %d / -duration %s per workload\n",
+	loop := "closed loop"
+	if h.Rate > 0 {
+		loop = fmt.Sprintf("open loop at %g req/s", h.Rate)
+	}
+	fmt.Fprintf(w, "customergraph bench, %s · NumCPU %d · GOMAXPROCS %d · %s · sim latency %s · %s customers · concurrency %d, %s · -n %d / -duration %s per workload\n",
 		h.Date.UTC().Format("2006-01-02 15:04 MST"), h.NumCPU, h.GOMAXPROCS, h.GoVersion,
-		h.SimLatency, h.Customers, h.Concurrency, h.N, h.Duration)
+		h.SimLatency, h.Customers, h.Concurrency, loop, h.N, h.Duration)
 	if len(h.Notes) > 0 {
 		fmt.Fprintln(w)
 		for _, n := range h.Notes {

@@ -74,7 +74,7 @@ func TestWriteReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(buf.String(), "\n")
-	wantHeader := "customergraph bench, 2025-11-23 15:04 UTC · NumCPU 2 · GOMAXPROCS 2 · go1.26.8 linux/amd64 · sim latency 20ms · 20000 customers · concurrency 64 · -n 5000 / -duration 10s per workload"
+	wantHeader := "customergraph bench, 2025-11-23 15:04 UTC · NumCPU 2 · GOMAXPROCS 2 · go1.26.8 linux/amd64 · sim latency 20ms · 20000 customers · concurrency 64, closed loop · -n 5000 / -duration 10s per workload"
 	if lines[0] != wantHeader {
 		t.Errorf("header line:\n got %s\nwant %s", lines[0], wantHeader)
 	}

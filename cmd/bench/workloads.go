@@ -112,7 +112,7 @@ func (b *bench) warmSet() ([]simCustomer, error) {
 // spec returns a measured run of n requests with the command line's
 // bounds.
 func (b *bench) spec(n int, req func(i int) request) loadSpec {
-	return loadSpec{n: n, duration: b.cfg.duration, concurrency: b.cfg.concurrency, request: req}
+	return loadSpec{n: n, duration: b.cfg.duration, concurrency: b.cfg.concurrency, rate: b.cfg.rate, request: req}
 }
 
 // measured brackets a run with the counters: it resets the simulator's and
