@@ -91,7 +91,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		UpstreamTimeout: 10 * time.Second,
 		Introspection:   true,
 		ComplexityLimit: 20_000,
-		MaxInflightCost: 4_000 * runtime.GOMAXPROCS(0),
+		MaxInflightCost: 8_000 * runtime.GOMAXPROCS(0),
 		AdmissionWait:   10 * time.Second,
 		TokenLimit:      5_000,
 		QueryCacheSize:  1_000,

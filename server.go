@@ -251,14 +251,22 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 // limits.
 func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.Handler {
 	c := graph.Config{Resolvers: &resolvers.Resolver{}}
-	// A connection costs its page size times what each node asks for.
+	// Each customer a query materialises costs a cache key and a record
+	// decode, more than a plain field: price it so, for the complexity
+	// limit and for admission. A connection costs its page size times that
+	// plus what each node asks for.
+	const recordCost = 10
 	c.Complexity.Query.Customers = func(child int, first *int, _ *string, _ *string, _ *customer.Status, _ *model.CustomerParameterFilter) int {
 		n := 50
 		if first != nil {
 			n = min(max(*first, 1), 1_000_000)
 		}
-		return 1 + n*child
+		return 1 + n*(recordCost+child)
 	}
+	const lookupCost = recordCost
+	c.Complexity.Query.Customer = func(child int, _, _, _, _ *string) int { return lookupCost + child }
+	c.Complexity.Query.CustomerByIdentifier = func(child int, _ string) int { return lookupCost + child }
+	c.Complexity.Query.Node = func(child int, _ string) int { return lookupCost + child }
 	srv := handler.New(graph.NewExecutableSchema(c))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{}) // queries only: it refuses mutations

@@ -12,10 +12,10 @@ import (
 // share a result.
 //
 // A successful result stays joinable after the call returns, until the
-// leader has written it to the cache and calls release: a request that
-// missed the cache just before that write joins the result instead of
-// calling again. If the leader never releases (its client went away),
-// the result is dropped after linger. Errors are dropped at once.
+// leader has written it to the cache and calls release, and after that by
+// callers whose cache read began before the release (since): a request that
+// missed the cache just before the write joins the result instead of
+// calling again. Results are dropped linger after the call; errors at once.
 //
 // The call runs detached from the leader's context (the upstream client's
 // own timeouts bound it), so a leader whose client went away does not fail
@@ -30,21 +30,26 @@ type flight[V any] struct {
 const linger = 250 * time.Millisecond
 
 type call[V any] struct {
-	done chan struct{}
-	val  V
-	err  error
+	done     chan struct{}
+	val      V
+	err      error
+	released time.Time // when the leader's write-back was done; zero before
 }
 
 // do returns fn's result for key, running fn only if no call for key is
-// under way or waiting for release. leader reports whether this caller
-// started the call: the leader alone writes the result back to the cache,
-// and then calls release.
-func (f *flight[V]) do(ctx context.Context, key string, fn func(context.Context) (V, error)) (v V, err error, leader bool) {
+// under way, waiting for release, or released after since (the time the
+// caller's cache read began; zero for none). leader reports whether this
+// caller started the call: the leader alone writes the result back to the
+// cache, and then calls release.
+func (f *flight[V]) do(ctx context.Context, key string, since time.Time, fn func(context.Context) (V, error)) (v V, err error, leader bool) {
 	f.mu.Lock()
 	if f.calls == nil {
 		f.calls = make(map[string]*call[V])
 	}
 	c, ok := f.calls[key]
+	if ok && !c.released.IsZero() && !c.released.After(since) {
+		ok = false // written back before the caller looked: its miss is news
+	}
 	if !ok {
 		c = &call[V]{done: make(chan struct{})}
 		f.calls[key] = c
@@ -69,14 +74,15 @@ func (f *flight[V]) do(ctx context.Context, key string, fn func(context.Context)
 	}
 }
 
-// release ends the sharing of key's finished result: the cache has it now.
+// release records that key's finished result is in the cache now: only
+// callers whose cache read began before now still join it.
 func (f *flight[V]) release(key string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if c, ok := f.calls[key]; ok {
+	if c, ok := f.calls[key]; ok && c.released.IsZero() {
 		select {
 		case <-c.done:
-			delete(f.calls, key)
+			c.released = time.Now()
 		default: // a newer call, still under way
 		}
 	}

@@ -27,7 +27,7 @@ func TestFlightCoalesces(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			started <- struct{}{}
-			v, err, leader := f.do(context.Background(), "k", fn)
+			v, err, leader := f.do(context.Background(), "k", time.Time{}, fn)
 			if v != 42 || err != nil {
 				t.Errorf("do = %d, %v; want 42, nil", v, err)
 			}
@@ -57,13 +57,13 @@ func TestFlightLeaderCancelDoesNotFailFollowers(t *testing.T) {
 	lctx, cancel := context.WithCancel(context.Background())
 	leaderDone := make(chan error)
 	go func() {
-		_, err, _ := f.do(lctx, "k", fn)
+		_, err, _ := f.do(lctx, "k", time.Time{}, fn)
 		leaderDone <- err
 	}()
 	time.Sleep(10 * time.Millisecond)
 	followerDone := make(chan int)
 	go func() {
-		v, err, leader := f.do(context.Background(), "k", fn)
+		v, err, leader := f.do(context.Background(), "k", time.Time{}, fn)
 		if err != nil || leader {
 			t.Errorf("follower: err %v, leader %v; want nil, false", err, leader)
 		}
@@ -83,7 +83,7 @@ func TestFlightLeaderCancelDoesNotFailFollowers(t *testing.T) {
 func TestFlightKeysAreSeparate(t *testing.T) {
 	var f flight[string]
 	for _, k := range []string{"a", "b"} {
-		v, _, leader := f.do(context.Background(), k, func(context.Context) (string, error) { return k, nil })
+		v, _, leader := f.do(context.Background(), k, time.Time{}, func(context.Context) (string, error) { return k, nil })
 		if v != k || !leader {
 			t.Errorf("do(%q) = %q, leader %v; want %q, true", k, v, leader, k)
 		}
@@ -95,32 +95,40 @@ func TestFlightResultJoinableUntilRelease(t *testing.T) {
 	var calls atomic.Int32
 	fn := func(context.Context) (int, error) { return int(calls.Add(1)), nil }
 	ctx := context.Background()
-	if v, _, leader := f.do(ctx, "k", fn); v != 1 || !leader {
+	if v, _, leader := f.do(ctx, "k", time.Now(), fn); v != 1 || !leader {
 		t.Fatalf("first do = %d, leader %v; want 1, true", v, leader)
 	}
 	// Finished but not released: a late caller joins the result.
-	if v, _, leader := f.do(ctx, "k", fn); v != 1 || leader {
+	if v, _, leader := f.do(ctx, "k", time.Now(), fn); v != 1 || leader {
 		t.Errorf("do before release = %d, leader %v; want the shared 1, false", v, leader)
 	}
+	lookedBefore := time.Now()
+	time.Sleep(time.Millisecond)
 	f.release("k")
-	if v, _, leader := f.do(ctx, "k", fn); v != 2 || !leader {
-		t.Errorf("do after release = %d, leader %v; want a new call 2, true", v, leader)
+	time.Sleep(time.Millisecond)
+	// A caller whose cache read began before the release joins the result;
+	// one that looked after it saw the cache miss anew and calls again.
+	if v, _, leader := f.do(ctx, "k", lookedBefore, fn); v != 1 || leader {
+		t.Errorf("do that looked before release = %d, leader %v; want the shared 1, false", v, leader)
+	}
+	if v, _, leader := f.do(ctx, "k", time.Now(), fn); v != 2 || !leader {
+		t.Errorf("do that looked after release = %d, leader %v; want a new call 2, true", v, leader)
 	}
 	f.forget("k")
-	if v, _, _ := f.do(ctx, "k", fn); v != 3 {
+	if v, _, _ := f.do(ctx, "k", time.Now(), fn); v != 3 {
 		t.Errorf("do after forget = %d; want a new call 3", v)
 	}
-	// Unreleased results go after linger.
+	// Results go after linger.
 	time.Sleep(linger + 100*time.Millisecond)
-	if v, _, _ := f.do(ctx, "k", fn); v != 4 {
+	if v, _, _ := f.do(ctx, "k", time.Time{}, fn); v != 4 {
 		t.Errorf("do after linger = %d; want a new call 4", v)
 	}
 	// Errors are never shared after the call.
 	errFn := func(context.Context) (int, error) { calls.Add(1); return 0, errors.New("boom") }
-	f.do(ctx, "e", errFn)
+	f.do(ctx, "e", time.Time{}, errFn)
 	before := calls.Load()
 	time.Sleep(10 * time.Millisecond)
-	f.do(ctx, "e", errFn)
+	f.do(ctx, "e", time.Time{}, errFn)
 	if calls.Load() != before+1 {
 		t.Error("a failed call's error was shared with a later caller")
 	}

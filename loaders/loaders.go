@@ -257,6 +257,7 @@ func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) []*
 	for i, id := range ids {
 		keys[i] = s.keyFor(id)
 	}
+	since := time.Now()
 	cached, _ := s.lookup(ctx, keys)
 	now := s.now()
 	results := make([]*dataloader.Result[*customer.Customer], len(ids))
@@ -275,7 +276,7 @@ func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) []*
 		}
 	}
 	s.resolve(ctx, results, misses, cached, keys, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
-		t, err, leader := s.get(ctx, ids[i])
+		t, err, leader := s.get(ctx, ids[i], since)
 		if t == nil || err != nil {
 			return nil, leader, err
 		}
@@ -290,6 +291,7 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 	for i, id := range docIDs {
 		keys[i] = s.keys.Customer(id)
 	}
+	since := time.Now()
 	cached, _ := s.lookup(ctx, keys)
 	now := s.now()
 	results := make([]*dataloader.Result[*customer.Customer], len(docIDs))
@@ -313,7 +315,7 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 		if err != nil || id.Kind() != identifier.DocumentID {
 			return nil, false, nil // not an ID the upstream could know
 		}
-		t, err, leader := s.get(ctx, id)
+		t, err, leader := s.get(ctx, id, since)
 		if t == nil || err != nil {
 			return nil, leader, err
 		}
@@ -324,8 +326,8 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 
 // get reads one customer from the upstream, sharing the call with every
 // concurrent request for the same identifier. Not found is nil, nil.
-func (s *Service) get(ctx context.Context, id identifier.ID) (*tiquo.Customer, error, bool) {
-	t, err, leader := s.gets.do(ctx, flightKey(id), func(ctx context.Context) (*tiquo.Customer, error) {
+func (s *Service) get(ctx context.Context, id identifier.ID, since time.Time) (*tiquo.Customer, error, bool) {
+	t, err, leader := s.gets.do(ctx, flightKey(id), since, func(ctx context.Context) (*tiquo.Customer, error) {
 		return s.up.Customer(ctx, id)
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -349,9 +351,10 @@ func (s *Service) loadContacts(ctx context.Context, numbers []string) []*dataloa
 	}
 	// The cached records keep their detail fields when the list's version
 	// is the same.
+	since := time.Now()
 	cached, _ := s.lookup(ctx, keys)
 	s.resolve(ctx, results, all, make([]record, len(numbers)), nil, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
-		page, err, leader := s.searches.do(ctx, numbers[i], func(ctx context.Context) (*tiquo.Page, error) {
+		page, err, leader := s.searches.do(ctx, numbers[i], since, func(ctx context.Context) (*tiquo.Page, error) {
 			return s.up.ListCustomers(ctx, tiquo.ListParams{Search: numbers[i], Limit: 10})
 		})
 		if err != nil {
