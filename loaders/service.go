@@ -48,6 +48,10 @@ var (
 	ErrUnauthorized = tiquo.ErrUnauthorized
 )
 
+// UpstreamError is the detail of an upstream failure: its Message (safe to
+// show a client for validation errors) and RetryAfter (for rate limits).
+type UpstreamError = tiquo.Error
+
 // Config configures a Service. Zero fields take the documented defaults.
 type Config struct {
 	Upstream Upstream // required

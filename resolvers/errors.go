@@ -13,7 +13,6 @@ import (
 
 	"customergraph/internal/identifier"
 	"customergraph/internal/scalar"
-	"customergraph/internal/tiquo"
 	"customergraph/loaders"
 )
 
@@ -56,7 +55,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		out.Message = msg
 		out.Extensions = map[string]any{"code": code}
-		var te *tiquo.Error
+		var te *loaders.UpstreamError
 		if code == CodeRateLimited && errors.As(err, &te) && te.RetryAfter > 0 {
 			out.Extensions["retryAfterSeconds"] = int(math.Ceil(te.RetryAfter.Seconds()))
 		}
@@ -66,7 +65,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 
 // classify maps an error to its code and a message safe to show a client.
 func classify(err error) (code, msg string) {
-	var te *tiquo.Error
+	var te *loaders.UpstreamError
 	switch {
 	case errors.Is(err, loaders.ErrRateLimited):
 		return CodeRateLimited, "the customer service's rate limit is exhausted; retry later"

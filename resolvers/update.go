@@ -9,7 +9,6 @@ import (
 	"customergraph/graph/model"
 	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
-	"customergraph/internal/tiquo"
 	"customergraph/loaders"
 )
 
@@ -160,7 +159,7 @@ var upstreamFields = map[string]string{
 // updateResult turns the upstream's answer into the payload: validation,
 // not found and conflict are userErrors; anything else a top-level error.
 func updateResult(c *customer.Customer, err error) (*model.UpdateCustomerPayload, error) {
-	var te *tiquo.Error
+	var te *loaders.UpstreamError
 	switch {
 	case err == nil:
 		return &model.UpdateCustomerPayload{Customer: c, UserErrors: []model.UserError{}}, nil
