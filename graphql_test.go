@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -702,5 +705,57 @@ func TestAllContactsOfOneCustomer(t *testing.T) {
 	s.query(q, vars, &out)
 	if st := s.stats(); st.Total != 0 {
 		t.Errorf("second read cost %d upstream calls; want 0", st.Total)
+	}
+}
+
+// A read that reached the upstream before an update, and writes back after
+// the update's write-through, must not leave the old record cached.
+func TestSlowReadDoesNotOverwriteUpdate(t *testing.T) {
+	sim := newStack(t, stackOptions{redisAddr: "memory"}) // just the simulator
+	// The upstream answers GETs at once but their responses take 400ms to
+	// arrive: the record read is the one from before the update.
+	target, _ := url.Parse(sim.simURL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/customers/") {
+			rec := httptest.NewRecorder()
+			proxy.ServeHTTP(rec, r)
+			time.Sleep(400 * time.Millisecond)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer slow.Close()
+	s := newStack(t, stackOptions{upstream: sim, env: map[string]string{"UPSTREAM_URL": slow.URL}})
+	c := s.customers(5)[4]
+
+	done := make(chan *response)
+	go func() {
+		done <- s.post(`query($e: String) { customer(email: $e) { firstName } }`, map[string]any{"e": *c.Email})
+	}()
+	time.Sleep(150 * time.Millisecond) // the read has been answered, in transit
+	s.query(`mutation($id: ID!) { updateCustomer(id: $id, input: {firstName: "Renamed"}) { customer { firstName } } }`,
+		map[string]any{"id": c.ID}, nil)
+	if r := <-done; len(r.Errors) > 0 {
+		t.Fatalf("slow read: %+v", r.Errors)
+	}
+	s.resetStats()
+	for q, vars := range map[string]map[string]any{
+		`query($id: ID) { a: customer(id: $id) { firstName } }`:      {"id": c.ID},
+		`query($e: String) { a: customer(email: $e) { firstName } }`: {"e": *c.Email},
+	} {
+		var out struct{ A *struct{ FirstName string } }
+		s.query(q, vars, &out)
+		if out.A == nil || out.A.FirstName != "Renamed" {
+			t.Errorf("%s after the update = %+v; want firstName Renamed", q, out.A)
+		}
+	}
+	if st := s.stats(); st.Total != 0 {
+		t.Errorf("reads after the update cost %d upstream calls; want 0 (served from the write-through)", st.Total)
 	}
 }

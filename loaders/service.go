@@ -205,7 +205,9 @@ func (s *Service) entries(dst []cache.Entry, c *customer.Customer, now time.Time
 	}
 	keep := fresh + s.staleMax
 	key := s.keys.Customer(c.ID)
-	dst = append(dst, cache.Entry{Key: key, Value: doc, TTL: keep})
+	// Versioned by updatedAt: a read that reached the upstream before an
+	// update but writes back after it cannot replace the updated record.
+	dst = append(dst, cache.Entry{Key: key, Value: doc, TTL: keep, Version: max(c.UpdatedAt.UnixMilli(), 0)})
 	for _, id := range aliases(c) {
 		dst = append(dst, cache.Entry{Key: s.keyFor(id), Link: key, TTL: keep})
 	}

@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -38,6 +40,11 @@ type Entry struct {
 	// TTL is how long the entry lives. It must be positive; it is rounded up
 	// to a whole millisecond.
 	TTL time.Duration
+	// Version, when positive, makes the write of a document conditional:
+	// it is skipped if the key holds a document of a higher Version, so a
+	// slow writer of an old version cannot replace a newer one. Equal
+	// versions are replaced. Zero writes unconditionally. Links ignore it.
+	Version int64
 }
 
 // Stats holds a cache's counters since it was created.
@@ -56,10 +63,13 @@ type Stats struct {
 	Evictions uint64
 }
 
-// Value tags: every stored value starts with one of these bytes.
+// Value tags: every stored value starts with one of these bytes. A
+// versioned document is 'v', its version as 16 hex digits, the document.
 const (
-	tagDoc  = 'd'
-	tagLink = 'l'
+	tagDoc       = 'd'
+	tagLink      = 'l'
+	tagVersioned = 'v'
+	versionLen   = 16
 )
 
 // errInvalidEntry reports an Entry that Set refuses to store.
@@ -75,6 +85,8 @@ func validate(entries []Entry) error {
 			return fmt.Errorf("%w %d: empty key", errInvalidEntry, i)
 		case e.TTL <= 0:
 			return fmt.Errorf("%w %d: TTL %v is not positive", errInvalidEntry, i, e.TTL)
+		case e.Version < 0 || e.Version > maxVersion:
+			return fmt.Errorf("%w %d: version %d out of range", errInvalidEntry, i, e.Version)
 		}
 	}
 	return nil
@@ -89,10 +101,34 @@ func encode(e *Entry) []byte {
 		copy(b[1:], e.Link)
 		return b
 	}
+	if e.Version > 0 {
+		b := make([]byte, 1+versionLen, 1+versionLen+len(e.Value))
+		b[0] = tagVersioned
+		hex := strconv.FormatInt(e.Version, 16)
+		copy(b[1:], strings.Repeat("0", versionLen-len(hex))+hex)
+		return append(b, e.Value...)
+	}
 	b := make([]byte, 1+len(e.Value))
 	b[0] = tagDoc
 	copy(b[1:], e.Value)
 	return b
+}
+
+// maxVersion is the largest Version: Lua reads versions as doubles, exact
+// up to 2^53.
+const maxVersion = 1<<53 - 1
+
+// storedVersion returns the version of a stored value: 0 for anything but
+// a versioned document.
+func storedVersion(raw []byte) int64 {
+	if len(raw) < 1+versionLen || raw[0] != tagVersioned {
+		return 0
+	}
+	v, err := strconv.ParseInt(string(raw[1:1+versionLen]), 16, 64)
+	if err != nil {
+		return 0
+	}
+	return v
 }
 
 // roundTTL returns the positive d rounded up to a whole millisecond (down
@@ -127,6 +163,8 @@ func decode[T string | []byte](raw T, present bool) (doc T, r result) {
 		return doc, corrupt
 	case raw[0] == tagDoc:
 		return raw[1:], hit
+	case raw[0] == tagVersioned && len(raw) >= 1+versionLen:
+		return raw[1+versionLen:], hit
 	case raw[0] == tagLink:
 		return doc, miss
 	default:

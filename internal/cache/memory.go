@@ -180,20 +180,25 @@ func (m *Memory) Set(_ context.Context, entries []Entry) error {
 	now := m.now()
 	for i := range entries {
 		e := &entries[i]
-		m.put(e.Key, encode(e), now, int64(roundTTL(e.TTL)))
+		m.put(e.Key, encode(e), now, int64(roundTTL(e.TTL)), e.Version)
 	}
 	return nil
 }
 
 // put stores raw under key for ttl nanoseconds, evicting an entry if key is
-// new and its shard is full.
-func (m *Memory) put(key string, raw []byte, now, ttl int64) {
+// new and its shard is full. With version > 0 it leaves a live document of a
+// higher version in place.
+func (m *Memory) put(key string, raw []byte, now, ttl, version int64) {
 	exp := now + ttl
 	if ttl > math.MaxInt64-now {
 		exp = math.MaxInt64
 	}
 	s := m.shard(key)
 	s.mu.Lock()
+	if old, ok := s.m[key]; ok && version > 0 && old.exp > now && storedVersion(old.raw) > version {
+		s.mu.Unlock()
+		return
+	}
 	if _, ok := s.m[key]; !ok && len(s.m) >= m.shardMax {
 		if m.evict(s, now) {
 			m.n.evictions.Add(1)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -218,15 +219,56 @@ func decodeReply(v any) (string, result) {
 	}
 }
 
-// Set stores entries in one pipeline of SET key value PX ttl, not a
-// transaction: on error some entries may have been written. Set returns an
-// error, before writing anything, if an entry has an empty key or a TTL
-// that is not positive.
+// setScript stores ARGV's (value, ttl ms, version) triples under KEYS,
+// skipping a versioned value where the key holds a document of a higher
+// version ('v' and 16 hex digits).
+var setScript = redis.NewScript(`
+for i, key in ipairs(KEYS) do
+	local value, ttl, version = ARGV[3*i-2], ARGV[3*i-1], tonumber(ARGV[3*i])
+	local keep = false
+	if version > 0 then
+		local cur = redis.pcall('GET', key)
+		if type(cur) == 'string' and string.byte(cur, 1) == 118 then
+			local v = tonumber(string.sub(cur, 2, 17), 16)
+			keep = v ~= nil and v > version
+		end
+	end
+	if not keep then
+		redis.call('SET', key, value, 'PX', ttl)
+	end
+end
+return 0
+`)
+
+// Set stores entries in one round trip, not a transaction: on error some
+// entries may have been written. Unversioned entries go in a pipeline of
+// SET key value PX ttl; a batch with a versioned document runs in one
+// script that leaves newer versions in place. Set returns an error, before
+// writing anything, if an entry has an empty key, a TTL that is not
+// positive or a version out of range.
 func (r *Redis) Set(ctx context.Context, entries []Entry) error {
 	if err := validate(entries); err != nil {
 		return err
 	}
 	if len(entries) == 0 {
+		return nil
+	}
+	if slices.ContainsFunc(entries, func(e Entry) bool { return e.Version > 0 && e.Link == "" }) {
+		keys := make([]string, len(entries))
+		args := make([]any, 0, 3*len(entries))
+		for i := range entries {
+			e := &entries[i]
+			keys[i] = e.Key
+			version := e.Version
+			if e.Link != "" {
+				version = 0
+			}
+			args = append(args, encode(e), roundTTL(e.TTL).Milliseconds(), version)
+		}
+		if err := setScript.Run(ctx, r.client, keys, args...).Err(); err != nil && !errors.Is(err, redis.Nil) {
+			r.fail(ctx, "set", len(entries), err)
+			return fmt.Errorf("cache: set: %w", err)
+		}
 		return nil
 	}
 	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {

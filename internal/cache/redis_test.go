@@ -360,7 +360,7 @@ func TestParseRedisURL(t *testing.T) {
 		"WriteTimeout":          {o.WriteTimeout, DefaultTimeout},
 		"PoolTimeout":           {o.PoolTimeout, DefaultTimeout},
 		"DialTimeout":           {o.DialTimeout, DefaultDialTimeout},
-		"PoolSize":              {o.PoolSize, 10 * runtime.GOMAXPROCS(0)},
+		"PoolSize":              {o.PoolSize, max(64, 10*runtime.GOMAXPROCS(0))},
 		"MaxRetries":            {o.MaxRetries, 0}, // normalised from -1
 		"DialerRetries":         {o.DialerRetries, 1},
 		"ContextTimeoutEnabled": {o.ContextTimeoutEnabled, true},

@@ -477,3 +477,51 @@ func TestPing(t *testing.T) {
 		}
 	})
 }
+
+// TestVersionedSet: a versioned document is not replaced by an older
+// version, is replaced by the same or a newer one, and unversioned writes
+// replace anything.
+func TestVersionedSet(t *testing.T) {
+	forEach(t, func(t *testing.T, h harness) {
+		k := h.key("cust")
+		set := func(value string, version int64) {
+			t.Helper()
+			if err := h.c.Set(t.Context(), []Entry{{Key: k, Value: []byte(value), TTL: time.Minute, Version: version}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		steps := []struct {
+			value   string
+			version int64
+			want    string
+		}{
+			{"v5", 5, "v5"},
+			{"v3", 3, "v5"},   // older: kept out
+			{"v5b", 5, "v5b"}, // same version: replaced
+			{"v9", 9, "v9"},   // newer: replaced
+			{"v1", 1, "v9"},
+			{"plain", 0, "plain"}, // unversioned: replaces anything
+			{"v2", 2, "v2"},       // over an unversioned document
+		}
+		for _, st := range steps {
+			set(st.value, st.version)
+			if got := h.mustGet(t, k)[0]; string(got) != st.want {
+				t.Errorf("after Set(%q, version %d): Get = %q; want %q", st.value, st.version, got, st.want)
+			}
+		}
+		// Links in a versioned batch are written, and followed.
+		alias := h.key("email:a@b.co")
+		if err := h.c.Set(t.Context(), []Entry{
+			{Key: k, Value: []byte("v20"), TTL: time.Minute, Version: 20},
+			{Key: alias, Link: k, TTL: time.Minute, Version: 20},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.mustGet(t, alias)[0]; string(got) != "v20" {
+			t.Errorf("Get through a link written in a versioned batch = %q; want v20", got)
+		}
+		if err := h.c.Set(t.Context(), []Entry{{Key: k, Value: []byte("x"), TTL: time.Minute, Version: -1}}); err == nil {
+			t.Error("Set with a negative version succeeded; want an error")
+		}
+	})
+}

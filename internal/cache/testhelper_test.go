@@ -73,5 +73,5 @@ func (c *callCounter) reset() {
 // setRaw stores raw as is under key, bypassing the encoding of Set, as
 // another program writing garbage would.
 func (m *Memory) setRaw(key string, raw []byte, ttl time.Duration) {
-	m.put(key, raw, m.now(), int64(ttl))
+	m.put(key, raw, m.now(), int64(ttl), 0)
 }
