@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"customergraph/internal/cache/cachetest"
@@ -85,4 +87,39 @@ func BenchmarkW5(b *testing.B) {
 // BenchmarkTypename is the framework floor: { __typename }.
 func BenchmarkTypename(b *testing.B) {
 	benchQuery(b, benchApp(b, false), `{ __typename }`, nil)
+}
+
+// BenchmarkW1Cold looks up a different customer every iteration (run it
+// with -benchtime Nx, N at most 20000, so every lookup misses the cache).
+func BenchmarkW1Cold(b *testing.B) {
+	sim := httptest.NewServer(tiquosim.New(tiquosim.Options{Customers: 20000}))
+	b.Cleanup(sim.Close)
+	env := map[string]string{
+		"UPSTREAM_URL": sim.URL, "UPSTREAM_API_KEY": tiquosim.DefaultAPIKey,
+		"FACADE_API_KEYS": testKey, "CACHE_NAMESPACE": cachetest.Namespace(b), "LOG_LEVEL": "error",
+		"REDIS_URL": "redis://" + cachetest.Redis(b),
+	}
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := newApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(a.Close)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		body := fmt.Sprintf(`{"query":"{ customer(customerNumber: \"CUST-%06d\") { id customerNumber displayName email phone status } }"}`, i%20000+1)
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Body.String())
+		}
+	}
 }
