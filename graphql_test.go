@@ -521,8 +521,10 @@ func TestRedisOutage(t *testing.T) {
 		lookup(c)
 		lookup(c)
 	}
-	if got := s.stats(); got.Get != 6 {
-		t.Errorf("6 lookups with Redis down cost %d GETs; want 6 (answered from the upstream)", got.Get)
+	// Each customer comes from the upstream; a repeat may share the first
+	// read while it is still being offered, never a cached answer.
+	if got := s.stats(); got.Get < 3 || got.Get > 6 {
+		t.Errorf("6 lookups of 3 customers with Redis down cost %d GETs; want 3 to 6 (answered from the upstream)", got.Get)
 	}
 
 	cachetest.StartServer(t, srv.Port)

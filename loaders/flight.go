@@ -88,6 +88,42 @@ func (f *flight[V]) release(key string) {
 	}
 }
 
+// share offers v as the finished, unreleased result for key, unless a call
+// for key is known already, and reports whether it did. The leader of a
+// lookup shares what it found under the customer's other identifiers until
+// its write-back lands.
+func (f *flight[V]) share(key string, v V) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.calls == nil {
+		f.calls = make(map[string]*call[V])
+	}
+	if _, ok := f.calls[key]; ok {
+		return false
+	}
+	c := &call[V]{done: make(chan struct{}), val: v}
+	close(c.done)
+	f.calls[key] = c
+	time.AfterFunc(linger, func() { f.drop(key, c) })
+	return true
+}
+
+// forgetIf drops every call whose finished result matches: results that
+// predate a change to what they describe.
+func (f *flight[V]) forgetIf(match func(V) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for key, c := range f.calls {
+		select {
+		case <-c.done:
+			if c.err == nil && match(c.val) {
+				delete(f.calls, key)
+			}
+		default:
+		}
+	}
+}
+
 // forget makes the next caller for key start a new call, even if one is
 // under way: its result may predate a change.
 func (f *flight[V]) forget(key string) {

@@ -276,12 +276,8 @@ func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) []*
 		}
 	}
 	s.resolve(ctx, results, misses, cached, keys, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
-		t, err, leader := s.get(ctx, ids[i], since)
-		if t == nil || err != nil {
-			return nil, leader, err
-		}
-		return fromTiquo(t, fromRecord), leader, nil
-	}, func(i int) { s.gets.release(flightKey(ids[i])) })
+		return s.get(ctx, ids[i], since)
+	}, s.sharer(func(i int) identifier.ID { return ids[i] }))
 	return results
 }
 
@@ -315,25 +311,71 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 		if err != nil || id.Kind() != identifier.DocumentID {
 			return nil, false, nil // not an ID the upstream could know
 		}
-		t, err, leader := s.get(ctx, id, since)
-		if t == nil || err != nil {
+		c, leader, err := s.get(ctx, id, since)
+		if c == nil || err != nil {
 			return nil, leader, err
 		}
-		return withContactsOf(fromTiquo(t, fromRecord), cached[i].c), leader, nil
-	}, func(i int) { s.gets.release(flightKey(identifier.MustParse(docIDs[i]))) })
+		cc := *c // shared with other requests: merge into a copy
+		return withContactsOf(&cc, cached[i].c), leader, nil
+	}, s.sharer(func(i int) identifier.ID { return identifier.MustParse(docIDs[i]) }))
 	return results
 }
 
-// get reads one customer from the upstream, sharing the call with every
-// concurrent request for the same identifier. Not found is nil, nil.
-func (s *Service) get(ctx context.Context, id identifier.ID, since time.Time) (*tiquo.Customer, error, bool) {
-	t, err, leader := s.gets.do(ctx, flightKey(id), since, func(ctx context.Context) (*tiquo.Customer, error) {
-		return s.up.Customer(ctx, id)
+// get reads one customer from the upstream, sharing the call, and then its
+// result until it is in the cache, with every other request for the same
+// identifier. Not found is nil, nil. The record returned is shared: treat
+// it as read-only.
+func (s *Service) get(ctx context.Context, id identifier.ID, since time.Time) (*customer.Customer, bool, error) {
+	c, err, leader := s.gets.do(ctx, flightKey(id), since, func(ctx context.Context) (*customer.Customer, error) {
+		t, err := s.up.Customer(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil, nil // a result like any other, shared until remembered
+		case err != nil:
+			return nil, err
+		}
+		return fromTiquo(t, fromRecord), nil
 	})
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil, leader
+	return c, leader, err
+}
+
+// sharer returns the hooks of a batch of reads by identifier (asked(i)):
+// once fetched, a customer is offered to the other requests under each of
+// its identifiers too, and when the write-back has landed every one of them
+// is released.
+func (s *Service) sharer(asked func(i int) identifier.ID) fetchHooks {
+	return fetchHooks{
+		fetched: func(i int, c *customer.Customer) {
+			if c == nil {
+				return
+			}
+			for _, a := range aliases(c) {
+				s.gets.share(flightKey(a), c)
+			}
+			if id, err := identifier.Parse(c.ID); err == nil {
+				s.gets.share(flightKey(id), c)
+			}
+		},
+		written: func(i int, c *customer.Customer) {
+			s.gets.release(flightKey(asked(i)))
+			if c == nil {
+				return
+			}
+			for _, a := range aliases(c) {
+				s.gets.release(flightKey(a))
+			}
+			if id, err := identifier.Parse(c.ID); err == nil {
+				s.gets.release(flightKey(id))
+			}
+		},
 	}
-	return t, err, leader
+}
+
+// fetchHooks are called by resolve for each read the batch led: fetched as
+// soon as it is answered, written once the write-back has landed.
+type fetchHooks struct {
+	fetched func(i int, c *customer.Customer)
+	written func(i int, c *customer.Customer)
 }
 
 func flightKey(id identifier.ID) string { return id.Kind().String() + ":" + id.String() }
@@ -366,22 +408,23 @@ func (s *Service) loadContacts(ctx context.Context, numbers []string) []*dataloa
 			}
 		}
 		return nil, false, nil // gone since: nothing to remember
-	}, func(i int) { s.searches.release(numbers[i]) })
+	}, fetchHooks{written: func(i int, _ *customer.Customer) { s.searches.release(numbers[i]) }})
 	return results
 }
 
 // resolve fetches the misses of a batch with get, at most s.fanout at a
 // time, and completes results: a customer, nil for none, the stale cached
-// record when the upstream failed and one may be served, or the error. What
-// this batch fetched itself (not what it shared with another request) is
-// written back in one round trip: customers under their ID and aliases, and
-// "not found" under the key looked up (missingKeys; nil: not remembered).
+// record when the upstream failed and one may be served, or the error.
 //
-// release(i) is called for each fetch this batch led, once the write-back is
-// done (see flight).
+// What this batch fetched itself (not what it shared with another request)
+// is written back in one round trip — customers under their ID and aliases,
+// "not found" under the key looked up (missingKeys; nil: not remembered) —
+// after the results are handed over, so the answer does not wait for it.
+// Until it lands, the flight keeps offering the results to other requests
+// (hooks), and versioned writes keep it from replacing anything newer.
 func (s *Service) resolve(ctx context.Context, results []*dataloader.Result[*customer.Customer], misses []int,
 	cached []record, missingKeys []string, get func(ctx context.Context, i int) (*customer.Customer, bool, error),
-	release func(i int)) {
+	hooks fetchHooks) {
 	if len(misses) == 0 {
 		return
 	}
@@ -391,6 +434,9 @@ func (s *Service) resolve(ctx context.Context, results []*dataloader.Result[*cus
 	for _, i := range misses {
 		g.Go(func() error {
 			c, leader, err := get(ctx, i)
+			if leader && err == nil && hooks.fetched != nil {
+				hooks.fetched(i, c)
+			}
 			leaders[i] = leader
 			if err != nil && canServeStale(err) && cached[i].servableStale(s.now(), s.staleMax) {
 				stale := *cached[i].c
@@ -406,22 +452,35 @@ func (s *Service) resolve(ctx context.Context, results []*dataloader.Result[*cus
 	var (
 		found   []*customer.Customer
 		missing []string
+		led     []int
 	)
 	for _, i := range misses {
 		switch r := results[i]; {
 		case !leaders[i] || r.Error != nil:
+			continue
 		case r.Data != nil:
 			found = append(found, r.Data)
 		case missingKeys != nil:
 			missing = append(missing, missingKeys[i])
 		}
+		led = append(led, i)
 	}
-	s.store(ctx, found, missing)
-	for _, i := range misses {
-		if leaders[i] {
-			release(i)
+	if len(led) == 0 {
+		return
+	}
+	data := make([]*customer.Customer, len(led))
+	for j, i := range led {
+		data[j] = results[i].Data
+	}
+	bg := context.WithoutCancel(ctx)
+	go func() {
+		s.store(bg, found, missing)
+		if hooks.written != nil {
+			for j, i := range led {
+				hooks.written(i, data[j])
+			}
 		}
-	}
+	}()
 }
 
 // withContactsOf returns d with the full email and phone lists of old, a

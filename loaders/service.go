@@ -101,7 +101,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	gets     flight[*tiquo.Customer]
+	gets     flight[*customer.Customer]
 	searches flight[*tiquo.Page]
 }
 

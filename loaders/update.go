@@ -61,16 +61,17 @@ func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch)
 		}
 	}
 	s.store(ctx, []*customer.Customer{c}, nil)
-	// A read of this customer under way since before the update must not
-	// be handed to anyone who asks from now on.
+	// A read of this customer from before the update must not be handed
+	// to anyone who asks from now on, under any identifier.
 	for _, a := range append(aliases(c), id) {
-		s.gets.forget(a.Kind().String() + ":" + a.String())
+		s.gets.forget(flightKey(a))
 	}
 	if old != nil {
 		for _, a := range aliases(old) {
-			s.gets.forget(a.Kind().String() + ":" + a.String())
+			s.gets.forget(flightKey(a))
 		}
 	}
+	s.gets.forgetIf(func(r *customer.Customer) bool { return r != nil && r.ID == c.ID })
 	l.forget(ctx, old, c)
 	l.prime(ctx, c)
 	return c, nil
