@@ -112,7 +112,7 @@ func BenchmarkW1Cold(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		body := fmt.Sprintf(`{"query":"{ customer(customerNumber: \"CUST-%06d\") { id customerNumber displayName email phone status } }"}`, i%20000+1)
+		body := fmt.Sprintf(`{"query":"query($n: String) { customer(customerNumber: $n) { id customerNumber displayName email phone status } }","variables":{"n":"CUST-%06d"}}`, i%20000+1)
 		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+testKey)

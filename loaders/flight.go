@@ -20,9 +20,9 @@ import (
 // The call runs detached from the leader's context (the upstream client's
 // own timeouts bound it), so a leader whose client went away does not fail
 // the followers; each caller still stops waiting when its own context ends.
-type flight[V any] struct {
+type flight[K comparable, V any] struct {
 	mu    sync.Mutex
-	calls map[string]*call[V]
+	calls map[K]*call[V]
 }
 
 // linger bounds how long a finished call's result is kept for a leader
@@ -41,10 +41,10 @@ type call[V any] struct {
 // caller's cache read began; zero for none). leader reports whether this
 // caller started the call: the leader alone writes the result back to the
 // cache, and then calls release.
-func (f *flight[V]) do(ctx context.Context, key string, since time.Time, fn func(context.Context) (V, error)) (v V, err error, leader bool) {
+func (f *flight[K, V]) do(ctx context.Context, key K, since time.Time, fn func(context.Context) (V, error)) (v V, err error, leader bool) {
 	f.mu.Lock()
 	if f.calls == nil {
-		f.calls = make(map[string]*call[V])
+		f.calls = make(map[K]*call[V])
 	}
 	c, ok := f.calls[key]
 	if ok && !c.released.IsZero() && !c.released.After(since) {
@@ -76,7 +76,7 @@ func (f *flight[V]) do(ctx context.Context, key string, since time.Time, fn func
 
 // release records that key's finished result is in the cache now: only
 // callers whose cache read began before now still join it.
-func (f *flight[V]) release(key string) {
+func (f *flight[K, V]) release(key K) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if c, ok := f.calls[key]; ok && c.released.IsZero() {
@@ -92,11 +92,11 @@ func (f *flight[V]) release(key string) {
 // for key is known already, and reports whether it did. The leader of a
 // lookup shares what it found under the customer's other identifiers until
 // its write-back lands.
-func (f *flight[V]) share(key string, v V) bool {
+func (f *flight[K, V]) share(key K, v V) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.calls == nil {
-		f.calls = make(map[string]*call[V])
+		f.calls = make(map[K]*call[V])
 	}
 	if _, ok := f.calls[key]; ok {
 		return false
@@ -110,7 +110,7 @@ func (f *flight[V]) share(key string, v V) bool {
 
 // forgetIf drops every call whose finished result matches: results that
 // predate a change to what they describe.
-func (f *flight[V]) forgetIf(match func(V) bool) {
+func (f *flight[K, V]) forgetIf(match func(V) bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for key, c := range f.calls {
@@ -126,13 +126,13 @@ func (f *flight[V]) forgetIf(match func(V) bool) {
 
 // forget makes the next caller for key start a new call, even if one is
 // under way: its result may predate a change.
-func (f *flight[V]) forget(key string) {
+func (f *flight[K, V]) forget(key K) {
 	f.mu.Lock()
 	delete(f.calls, key)
 	f.mu.Unlock()
 }
 
-func (f *flight[V]) drop(key string, c *call[V]) {
+func (f *flight[K, V]) drop(key K, c *call[V]) {
 	f.mu.Lock()
 	if f.calls[key] == c {
 		delete(f.calls, key)

@@ -10,7 +10,7 @@ import (
 )
 
 func TestFlightCoalesces(t *testing.T) {
-	var f flight[int]
+	var f flight[string, int]
 	var calls atomic.Int32
 	release := make(chan struct{})
 	fn := func(context.Context) (int, error) {
@@ -48,7 +48,7 @@ func TestFlightCoalesces(t *testing.T) {
 }
 
 func TestFlightLeaderCancelDoesNotFailFollowers(t *testing.T) {
-	var f flight[int]
+	var f flight[string, int]
 	release := make(chan struct{})
 	fn := func(ctx context.Context) (int, error) {
 		<-release
@@ -81,7 +81,7 @@ func TestFlightLeaderCancelDoesNotFailFollowers(t *testing.T) {
 }
 
 func TestFlightKeysAreSeparate(t *testing.T) {
-	var f flight[string]
+	var f flight[string, string]
 	for _, k := range []string{"a", "b"} {
 		v, _, leader := f.do(context.Background(), k, time.Time{}, func(context.Context) (string, error) { return k, nil })
 		if v != k || !leader {
@@ -91,7 +91,7 @@ func TestFlightKeysAreSeparate(t *testing.T) {
 }
 
 func TestFlightResultJoinableUntilRelease(t *testing.T) {
-	var f flight[int]
+	var f flight[string, int]
 	var calls atomic.Int32
 	fn := func(context.Context) (int, error) { return int(calls.Add(1)), nil }
 	ctx := context.Background()

@@ -27,10 +27,10 @@ type Loaders struct {
 	// byIdentifier finds a customer by any identifier; the record may lack
 	// the detail fields when it was cached from a list.
 	byIdentifier *dataloader.Loader[identifier.ID, *customer.Customer]
-	// detailed finds a customer with its detail fields by document ID.
-	detailed *dataloader.Loader[string, *customer.Customer]
-	// contacts finds a customer with all its emails and phones by number.
-	contacts *dataloader.Loader[string, *customer.Customer]
+	// detailed finds a customer with its detail fields by document ID;
+	// contacts finds one with all its emails and phones by number. Most
+	// requests need neither, so they are made on first use.
+	detailedOnce, contactsOnce func() *dataloader.Loader[string, *customer.Customer]
 
 	mu         sync.Mutex
 	stale      []StaleField
@@ -44,14 +44,21 @@ func (s *Service) NewLoaders() *Loaders {
 		byIdentifier: dataloader.NewBatchedLoader(s.loadByIdentifier,
 			dataloader.WithWait[identifier.ID, *customer.Customer](s.wait),
 			dataloader.WithBatchCapacity[identifier.ID, *customer.Customer](maxBatch)),
-		detailed: dataloader.NewBatchedLoader(s.loadDetailed,
-			dataloader.WithWait[string, *customer.Customer](s.wait),
-			dataloader.WithBatchCapacity[string, *customer.Customer](maxBatch)),
-		contacts: dataloader.NewBatchedLoader(s.loadContacts,
-			dataloader.WithWait[string, *customer.Customer](s.wait),
-			dataloader.WithBatchCapacity[string, *customer.Customer](maxBatch)),
+		detailedOnce: sync.OnceValue(func() *dataloader.Loader[string, *customer.Customer] {
+			return dataloader.NewBatchedLoader(s.loadDetailed,
+				dataloader.WithWait[string, *customer.Customer](s.wait),
+				dataloader.WithBatchCapacity[string, *customer.Customer](maxBatch))
+		}),
+		contactsOnce: sync.OnceValue(func() *dataloader.Loader[string, *customer.Customer] {
+			return dataloader.NewBatchedLoader(s.loadContacts,
+				dataloader.WithWait[string, *customer.Customer](s.wait),
+				dataloader.WithBatchCapacity[string, *customer.Customer](maxBatch))
+		}),
 	}
 }
+
+func (l *Loaders) detailed() *dataloader.Loader[string, *customer.Customer] { return l.detailedOnce() }
+func (l *Loaders) contacts() *dataloader.Loader[string, *customer.Customer] { return l.contactsOnce() }
 
 type ctxKey struct{}
 
@@ -150,12 +157,12 @@ func (l *Loaders) Complete(ctx context.Context, cs []*customer.Customer, detail,
 			}
 		}
 		if len(ids) > 0 {
-			ds, errs := l.detailed.LoadMany(ctx, ids)()
+			ds, errs := l.detailed().LoadMany(ctx, ids)()
 			for j, i := range idx {
 				c := copyOf(i)
 				switch {
 				case j < len(errs) && errs[j] != nil:
-					l.detailed.Clear(ctx, ids[j]) // transient: a later request tries again
+					l.detailed().Clear(ctx, ids[j]) // transient: a later request tries again
 					c.DetailErr = errs[j]
 				case ds[j] != nil:
 					c.Detail = ds[j].Detail
@@ -175,12 +182,12 @@ func (l *Loaders) Complete(ctx context.Context, cs []*customer.Customer, detail,
 			}
 		}
 		if len(numbers) > 0 {
-			ds, errs := l.contacts.LoadMany(ctx, numbers)()
+			ds, errs := l.contacts().LoadMany(ctx, numbers)()
 			for j, i := range idx {
 				c := copyOf(i)
 				switch {
 				case j < len(errs) && errs[j] != nil:
-					l.contacts.Clear(ctx, numbers[j])
+					l.contacts().Clear(ctx, numbers[j])
 					c.ContactsErr = errs[j]
 				case ds[j] != nil:
 					c.Emails, c.Phones, c.AllContacts = ds[j].Emails, ds[j].Phones, true
@@ -227,10 +234,10 @@ func (l *Loaders) prime(ctx context.Context, c *customer.Customer) {
 		l.byIdentifier.Prime(ctx, id, c)
 	}
 	if c.Detail != nil {
-		l.detailed.Prime(ctx, c.ID, c)
+		l.detailed().Prime(ctx, c.ID, c)
 	}
 	if c.AllContacts {
-		l.contacts.Prime(ctx, c.CustomerNumber, c)
+		l.contacts().Prime(ctx, c.CustomerNumber, c)
 	}
 }
 
@@ -246,8 +253,8 @@ func (l *Loaders) forget(ctx context.Context, cs ...*customer.Customer) {
 		for _, id := range aliases(c) {
 			l.byIdentifier.Clear(ctx, id)
 		}
-		l.detailed.Clear(ctx, c.ID)
-		l.contacts.Clear(ctx, c.CustomerNumber)
+		l.detailed().Clear(ctx, c.ID)
+		l.contacts().Clear(ctx, c.CustomerNumber)
 	}
 }
 
@@ -326,7 +333,7 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 // identifier. Not found is nil, nil. The record returned is shared: treat
 // it as read-only.
 func (s *Service) get(ctx context.Context, id identifier.ID, since time.Time) (*customer.Customer, bool, error) {
-	c, err, leader := s.gets.do(ctx, flightKey(id), since, func(ctx context.Context) (*customer.Customer, error) {
+	c, err, leader := s.gets.do(ctx, id, since, func(ctx context.Context) (*customer.Customer, error) {
 		t, err := s.up.Customer(ctx, id)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -344,31 +351,43 @@ func (s *Service) get(ctx context.Context, id identifier.ID, since time.Time) (*
 // its identifiers too, and when the write-back has landed every one of them
 // is released.
 func (s *Service) sharer(asked func(i int) identifier.ID) fetchHooks {
+	var (
+		mu     sync.Mutex
+		shared = map[int][]identifier.ID{}
+	)
 	return fetchHooks{
 		fetched: func(i int, c *customer.Customer) {
 			if c == nil {
 				return
 			}
-			for _, a := range aliases(c) {
-				s.gets.share(flightKey(a), c)
+			ids := identities(c)
+			for _, id := range ids {
+				s.gets.share(id, c)
 			}
-			if id, err := identifier.Parse(c.ID); err == nil {
-				s.gets.share(flightKey(id), c)
-			}
+			mu.Lock()
+			shared[i] = ids
+			mu.Unlock()
 		},
 		written: func(i int, c *customer.Customer) {
-			s.gets.release(flightKey(asked(i)))
-			if c == nil {
-				return
-			}
-			for _, a := range aliases(c) {
-				s.gets.release(flightKey(a))
-			}
-			if id, err := identifier.Parse(c.ID); err == nil {
-				s.gets.release(flightKey(id))
+			s.gets.release(asked(i))
+			mu.Lock()
+			ids := shared[i]
+			mu.Unlock()
+			for _, id := range ids {
+				s.gets.release(id)
 			}
 		},
 	}
+}
+
+// identities returns every identifier the upstream resolves to c: its
+// document ID and its aliases.
+func identities(c *customer.Customer) []identifier.ID {
+	ids := aliases(c)
+	if id, err := identifier.Parse(c.ID); err == nil && id.Kind() == identifier.DocumentID {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // fetchHooks are called by resolve for each read the batch led: fetched as
@@ -377,8 +396,6 @@ type fetchHooks struct {
 	fetched func(i int, c *customer.Customer)
 	written func(i int, c *customer.Customer)
 }
-
-func flightKey(id identifier.ID) string { return id.Kind().String() + ":" + id.String() }
 
 // loadContacts is the batch function of Loaders.contacts: the upstream's
 // list, searched by customer number, is the one read that returns every

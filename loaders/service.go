@@ -101,8 +101,8 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	gets     flight[*customer.Customer]
-	searches flight[*tiquo.Page]
+	gets     flight[identifier.ID, *customer.Customer]
+	searches flight[string, *tiquo.Page]
 }
 
 // New returns a Service for cfg.

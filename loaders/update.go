@@ -64,11 +64,11 @@ func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch)
 	// A read of this customer from before the update must not be handed
 	// to anyone who asks from now on, under any identifier.
 	for _, a := range append(aliases(c), id) {
-		s.gets.forget(flightKey(a))
+		s.gets.forget(a)
 	}
 	if old != nil {
 		for _, a := range aliases(old) {
-			s.gets.forget(flightKey(a))
+			s.gets.forget(a)
 		}
 	}
 	s.gets.forgetIf(func(r *customer.Customer) bool { return r != nil && r.ID == c.ID })
