@@ -18,8 +18,12 @@ import (
 // benchApp is the facade's handler over a loopback simulator and the test
 // Redis, called in-process so the figures are the facade's own work.
 func benchApp(b *testing.B, redis bool) http.Handler {
+	return benchAppN(b, redis, 1000)
+}
+
+func benchAppN(b *testing.B, redis bool, customers int) http.Handler {
 	b.Helper()
-	sim := httptest.NewServer(tiquosim.New(tiquosim.Options{Customers: 1000}))
+	sim := httptest.NewServer(tiquosim.New(tiquosim.Options{Customers: customers}))
 	b.Cleanup(sim.Close)
 	env := map[string]string{
 		"UPSTREAM_URL": sim.URL, "UPSTREAM_API_KEY": tiquosim.DefaultAPIKey,
@@ -92,22 +96,7 @@ func BenchmarkTypename(b *testing.B) {
 // BenchmarkW1Cold looks up a different customer every iteration (run it
 // with -benchtime Nx, N at most 20000, so every lookup misses the cache).
 func BenchmarkW1Cold(b *testing.B) {
-	sim := httptest.NewServer(tiquosim.New(tiquosim.Options{Customers: 20000}))
-	b.Cleanup(sim.Close)
-	env := map[string]string{
-		"UPSTREAM_URL": sim.URL, "UPSTREAM_API_KEY": tiquosim.DefaultAPIKey,
-		"FACADE_API_KEYS": testKey, "CACHE_NAMESPACE": cachetest.Namespace(b), "LOG_LEVEL": "error",
-		"REDIS_URL": "redis://" + cachetest.Redis(b),
-	}
-	cfg, err := loadConfig(func(k string) string { return env[k] })
-	if err != nil {
-		b.Fatal(err)
-	}
-	a, err := newApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(a.Close)
+	a := benchAppN(b, true, 20000)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
