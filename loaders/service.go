@@ -3,11 +3,13 @@
 // upstream client.
 //
 // One batch of lookups costs one cache round trip for all its keys; the
-// misses go to the upstream concurrently, with a bounded fan-out; every
-// customer found is written back under its ID and each of its aliases
-// (customer number, primary email, primary phone) in one pipeline; results
-// come back in key order. A cache error is a miss: it is logged and counted
-// and never fails a query.
+// misses go to the upstream concurrently, with a bounded fan-out, each read
+// shared with every concurrent request for the same identifier; results
+// come back in key order; then every customer found is written back under
+// its ID and each of its aliases (customer number, primary email, primary
+// phone) in one more round trip, versioned so it never replaces a newer
+// record. A cache error is a miss: it is logged and counted and never fails
+// a query.
 package loaders
 
 import (

@@ -118,7 +118,8 @@ func DialRedis(url string, opts RedisOptions) (*Redis, error) {
 //
 // Get is one round trip (EVALSHA of a script that reads every key and
 // follows links, falling back to EVAL once if the server lost the script),
-// Set is one pipeline of SET ... PX, Delete one DEL. With Redis Cluster, the
+// Set is one pipeline of SET ... PX (or one script when it holds versioned
+// documents), Delete one DEL. With Redis Cluster, the
 // keys of one call must share a hash slot, which keys of one Keyspace do.
 type Redis struct {
 	client redis.UniversalClient
