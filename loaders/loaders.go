@@ -446,26 +446,30 @@ func (s *Service) resolve(ctx context.Context, results []*dataloader.Result[*cus
 		return
 	}
 	leaders := make([]bool, len(results))
-	var g errgroup.Group
-	g.SetLimit(s.fanout)
-	for _, i := range misses {
-		g.Go(func() error {
-			c, leader, err := get(ctx, i)
-			if leader && err == nil && hooks.fetched != nil {
-				hooks.fetched(i, c)
-			}
-			leaders[i] = leader
-			if err != nil && canServeStale(err) && cached[i].servableStale(s.now(), s.staleMax) {
-				stale := *cached[i].c
-				stale.StaleAge = s.now().Sub(cached[i].fetchedAt)
-				c, err = &stale, nil
-				leaders[i] = false
-			}
-			results[i] = &dataloader.Result[*customer.Customer]{Data: c, Error: err}
-			return nil
-		})
+	fetch := func(i int) {
+		c, leader, err := get(ctx, i)
+		if leader && err == nil && hooks.fetched != nil {
+			hooks.fetched(i, c)
+		}
+		leaders[i] = leader
+		if err != nil && canServeStale(err) && cached[i].servableStale(s.now(), s.staleMax) {
+			stale := *cached[i].c
+			stale.StaleAge = s.now().Sub(cached[i].fetchedAt)
+			c, err = &stale, nil
+			leaders[i] = false
+		}
+		results[i] = &dataloader.Result[*customer.Customer]{Data: c, Error: err}
 	}
-	g.Wait()
+	if len(misses) == 1 {
+		fetch(misses[0]) // the common single lookup: no goroutine hand-off
+	} else {
+		var g errgroup.Group
+		g.SetLimit(s.fanout)
+		for _, i := range misses {
+			g.Go(func() error { fetch(i); return nil })
+		}
+		g.Wait()
+	}
 	var (
 		found   []*customer.Customer
 		missing []string
