@@ -761,3 +761,38 @@ func TestSlowReadDoesNotOverwriteUpdate(t *testing.T) {
 		t.Errorf("reads after the update cost %d upstream calls; want 0 (served from the write-through)", st.Total)
 	}
 }
+
+// The parts a query needs are found through fragments and directives.
+func TestSelectionLookahead(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	// Cache customers from a list page: no detail fields yet.
+	var page struct {
+		Customers struct{ Nodes []struct{ ID string } }
+	}
+	s.query(`{ customers(first: 4) { nodes { id } } }`, nil, &page)
+	tests := []struct {
+		name, query string
+		gets        int64 // upstream GETs for the detail fields
+	}{
+		{"node, inline fragment", `query($id: ID!) { node(id: $id) { ... on Customer { marketingOptIn } } }`, 1},
+		{"named fragment", `query($id: ID!) { customer(id: $id) { ...F } } fragment F on Customer { tags }`, 1},
+		{"skipped detail field", `query($id: ID!) { customer(id: $id) { id tags @skip(if: true) } }`, 0},
+		{"included detail field", `query($id: ID!) { customer(id: $id) { id tags @include(if: true) } }`, 1},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := page.Customers.Nodes[i].ID // a listed customer of its own
+			s.resetStats()
+			r := s.post(tt.query, map[string]any{"id": id})
+			if len(r.Errors) > 0 {
+				t.Fatalf("errors %+v", r.Errors)
+			}
+			if st := s.stats(); st.Get != tt.gets || st.Total != st.Get {
+				t.Errorf("cost %+v; want %d GETs and nothing else", st, tt.gets)
+			}
+			if strings.Contains(string(r.Data), "null") && tt.gets > 0 {
+				t.Errorf("data %s has a null where a detail field was loaded", r.Data)
+			}
+		})
+	}
+}
