@@ -292,10 +292,16 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 				Extensions: map[string]any{"code": resolvers.CodeServerBusy},
 			}}})
 		}
+		// Queries and mutations have one response: release after it. The
+		// request's end releases too, should no response ever be asked for.
+		stop := context.AfterFunc(ctx, release)
 		resolvers.Prefetch(ctx)
 		responses := next(ctx)
 		return func(ctx context.Context) *graphql.Response {
-			defer release() // queries and mutations have one response
+			defer func() {
+				stop()
+				release()
+			}()
 			return responses(ctx)
 		}
 	})
