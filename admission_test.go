@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,6 +47,19 @@ func TestAdmissionByCost(t *testing.T) {
 		t.Errorf("8 cheap lookups: %+v; want 8 GETs side by side", st)
 	}
 	s.sim.ClearFaults()
+
+	// Every admitted operation gave its cost back.
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"customergraph_admission_inflight_cost 0\n", "customergraph_admission_waiting 0\n"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q after all requests finished", want)
+		}
+	}
 }
 
 func TestAdmissionTimeout(t *testing.T) {
