@@ -2,7 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -214,5 +217,79 @@ func TestTTLJitter(t *testing.T) {
 	}
 	if len(ttls) < 10 {
 		t.Errorf("50 entries written together have %d distinct TTLs; want them spread", len(ttls))
+	}
+}
+
+// TestRedisRoundTripsPerBatch counts the commands a private Redis receives:
+// 100 aliased lookups cost one cache read when warm, and one read plus one
+// write-back when cold.
+func TestRedisRoundTripsPerBatch(t *testing.T) {
+	srv := cachetest.StartServer(t, 0)
+	s := newStack(t, stackOptions{redisAddr: srv.Addr})
+	cs := s.customers(50)
+	var b strings.Builder
+	b.WriteString("{")
+	for i, c := range cs {
+		fmt.Fprintf(&b, "a%d: customerByIdentifier(identifier: %q) { id } b%d: customerByIdentifier(identifier: %q) { id }\n",
+			i, strings.ToUpper(*c.Email), i, *c.Email)
+	}
+	b.WriteString("}")
+	rdb := cachetest.NewClient(srv.Addr)
+	defer rdb.Close()
+	calls := func() (reads, writes int) {
+		t.Helper()
+		info, err := rdb.Info(t.Context(), "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(info, "\n") {
+			name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
+			if !ok {
+				continue
+			}
+			n, _ := strconv.Atoi(strings.SplitN(rest, ",", 2)[0])
+			switch name {
+			case "cmdstat_evalsha", "cmdstat_eval":
+				reads += n // the read script, and the versioned write script
+			case "cmdstat_set":
+				writes += n
+			}
+		}
+		return reads, writes
+	}
+	// The write-back lands after the answer: wait until the script count
+	// reaches want (at most 5s), then a little more for anything extra.
+	settle := func(from, want int) int {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			r, _ := calls()
+			if r-from >= want || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond)
+		r, _ := calls()
+		return r - from
+	}
+
+	// Load both scripts into this fresh server first (EVALSHA, then EVAL
+	// on NOSCRIPT), with a customer outside the batch.
+	r, _ := calls()
+	s.query(`{ customer(customerNumber: "CUST-000200") { id } }`, nil, nil)
+	settle(r, 4) // EVALSHA+EVAL to read, EVALSHA+EVAL to write
+
+	// Cold: one read script for the batch, one write script for the 50
+	// customers found.
+	r0, _ := calls()
+	s.query(b.String(), nil, nil)
+	if got := settle(r0, 2); got != 2 {
+		t.Errorf("100 cold lookups: %d scripts run; want 2 (one read, one write-back)", got)
+	}
+	r1, _ := calls()
+	s.query(b.String(), nil, nil)
+	if got := settle(r1, 1); got != 1 {
+		t.Errorf("100 warm lookups: %d scripts run; want 1 read", got)
 	}
 }
