@@ -145,11 +145,16 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	}
 	u, err := url.Parse(upstreamURL)
 	if err != nil {
+		a.Close()
 		return nil, errors.New("UPSTREAM_URL does not parse")
 	}
 	a.upstream = u.Host
 	if u.Port() == "" {
-		a.upstream = net.JoinHostPort(u.Hostname(), map[string]string{"https": "443"}[u.Scheme]+map[string]string{"http": "80"}[u.Scheme])
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		a.upstream = net.JoinHostPort(u.Hostname(), port)
 	}
 	client, err := tiquo.New(upstreamURL, upstreamKey, &tiquo.Options{Timeout: cfg.UpstreamTimeout})
 	if err != nil {
