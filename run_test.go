@@ -207,7 +207,11 @@ func TestMetrics(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"customergraph_cache_misses_total", "customergraph_cache_hits_total", "go_goroutines"} {
+	for _, want := range []string{
+		"customergraph_cache_misses_total", "customergraph_cache_hits_total", "go_goroutines",
+		`customergraph_upstream_requests_total{op="get",outcome="ok"} 1`,
+		`customergraph_upstream_request_duration_seconds_count{op="get"} 1`,
+	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -191,8 +191,12 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	}
 	a.cache = store
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerCacheMetrics(reg, store)
+
 	svc := loaders.New(loaders.Config{
-		Upstream:  client,
+		Upstream:  newMeteredUpstream(reg, client),
 		Cache:     store,
 		Namespace: cache.Namespace(upstreamURL, upstreamKey, cfg.CacheNamespace),
 		TTL:       cfg.CacheTTL,
@@ -201,10 +205,6 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		StaleIfError: offIfZero(cfg.StaleIfError),
 		Logger:       log,
 	})
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	registerCacheMetrics(reg, store)
 
 	gate := admission.New(int64(cfg.MaxInflightCost), cfg.AdmissionWait)
 	registerAdmissionMetrics(reg, gate)
