@@ -217,3 +217,46 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestParserTokenLimit(t *testing.T) {
+	s := newStack(t, stackOptions{redisAddr: "memory", env: map[string]string{"PARSER_TOKEN_LIMIT": "200"}})
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 100 {
+		fmt.Fprintf(&b, " a%d: __typename", i) // 3 tokens each
+	}
+	b.WriteString(" }")
+	r := s.post(b.String(), nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "GRAPHQL_PARSE_FAILED" {
+		t.Errorf("query of 300 tokens with a limit of 200: errors %+v; want GRAPHQL_PARSE_FAILED", r.Errors)
+	}
+	if r := s.post(`{ __typename }`, nil); len(r.Errors) != 0 {
+		t.Errorf("small query: errors %+v", r.Errors)
+	}
+}
+
+func TestCORS(t *testing.T) {
+	s := newStack(t, stackOptions{redisAddr: "memory", env: map[string]string{"CORS_ORIGINS": "https://app.example.com"}})
+	for _, tt := range []struct {
+		origin, want string
+	}{
+		{"https://app.example.com", "https://app.example.com"},
+		{"https://evil.example.net", ""},
+	} {
+		req, _ := http.NewRequest(http.MethodOptions, s.url+"/graphql", nil)
+		req.Header.Set("Origin", tt.origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != tt.want {
+			t.Errorf("preflight from %s: Allow-Origin %q; want %q", tt.origin, got, tt.want)
+		}
+		if tt.want != "" && !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+			t.Errorf("preflight from %s: Allow-Headers %q; want Authorization allowed", tt.origin, resp.Header.Get("Access-Control-Allow-Headers"))
+		}
+	}
+}
