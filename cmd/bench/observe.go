@@ -27,11 +27,6 @@ type simStats struct {
 	PeakInFlight int64 `json:"peakInFlight"`
 }
 
-// sub returns s - o, route by route; PeakInFlight is s's.
-func (s simStats) sub(o simStats) simStats {
-	return simStats{s.Get - o.Get, s.List - o.List, s.Patch - o.Patch, s.Total - o.Total, s.PeakInFlight}
-}
-
 // simClient talks to the Tiquo simulator: its control endpoints and, with
 // the API key, its list endpoint.
 type simClient struct {

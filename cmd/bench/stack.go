@@ -178,18 +178,6 @@ func (b *bench) stopFacade(f *facade) error {
 	return f.proc.stop(stopGrace)
 }
 
-// peakRSS returns the facade's peak RSS in bytes, 0 when unknown.
-func (f *facade) peakRSS() int64 {
-	if f.pid == 0 {
-		return 0
-	}
-	rss, err := peakRSS(f.pid)
-	if err != nil {
-		return 0
-	}
-	return rss
-}
-
 // gql returns a GraphQL POST of body to the facade.
 func (f *facade) gql(body []byte) request {
 	return request{method: "POST", url: f.url + "/graphql", key: f.key, body: body, check: checkGraphQL}
