@@ -796,3 +796,28 @@ func TestSelectionLookahead(t *testing.T) {
 		})
 	}
 }
+
+// An update with nothing in it changes nothing and sends nothing.
+func TestEmptyUpdate(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	c := s.customers(1)[0]
+	s.query(`query($id: ID) { customer(id: $id) { id } }`, map[string]any{"id": c.ID}, nil)
+	s.resetStats()
+	var out struct {
+		UpdateCustomer struct {
+			Customer   *struct{ ID string }
+			UserErrors []struct{ Code string }
+		}
+	}
+	s.query(`mutation($id: ID!) { updateCustomer(id: $id, input: {}) { customer { id } userErrors { code } } }`, map[string]any{"id": c.ID}, &out)
+	if u := out.UpdateCustomer; u.Customer == nil || u.Customer.ID != c.ID || len(u.UserErrors) != 0 {
+		t.Errorf("empty update = %+v; want the customer unchanged", u)
+	}
+	if st := s.stats(); st.Total != 0 {
+		t.Errorf("empty update of a cached customer cost %+v; want no upstream call", st)
+	}
+	s.query(`mutation { updateCustomer(id: "kzzzzzzzzzzzzzzzz", input: {}) { customer { id } userErrors { code } } }`, nil, &out)
+	if u := out.UpdateCustomer; u.Customer != nil || len(u.UserErrors) != 1 || u.UserErrors[0].Code != "NOT_FOUND" {
+		t.Errorf("empty update of an unknown customer = %+v; want NOT_FOUND", u)
+	}
+}

@@ -28,7 +28,15 @@ func (r *mutationResolver) UpdateCustomer(ctx context.Context, id string, input 
 		return &model.UpdateCustomerPayload{UserErrors: uerrs}, nil
 	}
 	l := loaders.For(ctx)
-	c, err := l.UpdateCustomer(ctx, docID, patch)
+	var c *customer.Customer
+	if emptyInput(input) {
+		// Nothing to change: the customer as it is, without a PATCH.
+		if c, err = l.Customer(ctx, docID); c == nil && err == nil {
+			err = loaders.ErrNotFound
+		}
+	} else {
+		c, err = l.UpdateCustomer(ctx, docID, patch)
+	}
 	if c != nil {
 		detail, contacts := wantsIn(ctx, graphql.GetFieldContext(ctx).Field.Selections, "UpdateCustomerPayload", "customer")
 		c = l.Complete(ctx, []*customer.Customer{c}, detail, contacts)[0]

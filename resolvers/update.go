@@ -106,6 +106,13 @@ func toPatch(in model.UpdateCustomerInput) (loaders.Patch, []model.UserError) {
 	return p, errs
 }
 
+// emptyInput reports whether in sets no field at all.
+func emptyInput(in model.UpdateCustomerInput) bool {
+	return !in.FirstName.IsSet() && !in.LastName.IsSet() && !in.Email.IsSet() && !in.Phone.IsSet() &&
+		!in.DateOfBirth.IsSet() && !in.Address.IsSet() && !in.Tags.IsSet() && !in.Notes.IsSet() &&
+		!in.PreferredLocationID.IsSet() && !in.MarketingOptIn.IsSet() && !in.CompanyID.IsSet()
+}
+
 // contact validates an email or phone and sends its canonical form.
 func contact(name string, o graphql.Omittable[*string], want identifier.Kind, invalid func(string, ...string)) loaders.Optional[string] {
 	v, ok := o.ValueOK()
