@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"customergraph/internal/cache"
+	"customergraph/internal/cache/cachetest"
 	"customergraph/internal/identifier"
 	"customergraph/internal/tiquo"
 	"customergraph/internal/tiquosim"
@@ -59,4 +60,57 @@ func TestTenantsNeverShare(t *testing.T) {
 	if got := sim.Stats().Get; got != 2 {
 		t.Errorf("tenant a's second read cost %d GETs in all; want it cached", got)
 	}
+}
+
+// TestUpdateWritesThroughAfterCallerLeaves: the caller's context ending
+// right after the upstream accepted an update does not leave the old record
+// in the cache.
+func TestUpdateWritesThroughAfterCallerLeaves(t *testing.T) {
+	sim := tiquosim.New(tiquosim.Options{Customers: 10})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	client, err := tiquo.New(srv.URL, tiquosim.DefaultAPIKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := cache.DialRedis("redis://"+cachetest.Redis(t), cache.RedisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	s := New(Config{Upstream: cancelAfterUpdate{client}, Cache: rc, Namespace: cachetest.Namespace(t)})
+	id := identifier.MustParse("k1234567890abcdef")
+	if c, err := s.NewLoaders().Customer(context.Background(), id); err != nil || c == nil {
+		t.Fatalf("warm-up: %v, %v", c, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ctx = context.WithValue(ctx, cancelKey{}, cancel)
+	if _, err := s.NewLoaders().UpdateCustomer(ctx, id, Patch{FirstName: Some("Johnny")}); err != nil {
+		t.Fatal(err)
+	}
+	sim.Reset()
+	c, err := s.NewLoaders().Customer(context.Background(), id)
+	if err != nil || c == nil || c.FirstName == nil {
+		t.Fatalf("after the update: %v, %v; want the customer", c, err)
+	}
+	if *c.FirstName != "Johnny" {
+		t.Errorf("firstName after the update = %q; want Johnny", *c.FirstName)
+	}
+	if got := sim.Stats().Total; got != 0 {
+		t.Errorf("read after the update cost %d upstream calls; want it from the write-through", got)
+	}
+}
+
+type cancelKey struct{}
+
+// cancelAfterUpdate cancels the caller's context as soon as the upstream
+// has accepted an update, as a client hanging up at that moment would.
+type cancelAfterUpdate struct{ *tiquo.Client }
+
+func (u cancelAfterUpdate) UpdateCustomer(ctx context.Context, id string, p tiquo.Patch) (*tiquo.Customer, error) {
+	c, err := u.Client.UpdateCustomer(ctx, id, p)
+	if cancel, ok := ctx.Value(cancelKey{}).(context.CancelFunc); ok {
+		cancel()
+	}
+	return c, err
 }

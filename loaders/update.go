@@ -41,6 +41,9 @@ func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch)
 		return nil, err
 	}
 	c := withContactsOf(fromTiquo(t, fromRecord), old)
+	// The upstream has changed: the cache must follow even if the caller
+	// has gone away meanwhile (its own timeouts bound these writes).
+	ctx = context.WithoutCancel(ctx)
 
 	// Aliases the customer had before the update and no longer has.
 	var stale []string
