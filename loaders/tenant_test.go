@@ -114,3 +114,62 @@ func (u cancelAfterUpdate) UpdateCustomer(ctx context.Context, id string, p tiqu
 	}
 	return c, err
 }
+
+// TestWriteThroughRetriesAcrossARedisBlip: Redis stops answering (a pause:
+// commands hang and time out, the data stays) just as an update is written
+// through, and answers again a moment later; the cache then serves the
+// updated record, not the old one.
+func TestWriteThroughRetriesAcrossARedisBlip(t *testing.T) {
+	sim := tiquosim.New(tiquosim.Options{Customers: 10})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	client, err := tiquo.New(srv.URL, tiquosim.DefaultAPIKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redisSrv := cachetest.StartServer(t, 0) // its own: the pause stops every client
+	rc, err := cache.DialRedis("redis://"+redisSrv.Addr, cache.RedisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	admin := cachetest.NewClient(redisSrv.Addr)
+	defer admin.Close()
+	// The upstream accepts the update just as Redis stops answering.
+	pause := func() { admin.Do(context.Background(), "CLIENT", "PAUSE", 700, "ALL") }
+	s := New(Config{Upstream: &hookOnUpdate{Client: client, after: pause}, Cache: rc, Namespace: "t"})
+	id := identifier.MustParse("k1234567890abcdef")
+	if _, err := s.NewLoaders().Customer(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.NewLoaders().UpdateCustomer(context.Background(), id, Patch{FirstName: Some("Johnny")}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // past the pause
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := s.NewLoaders().Customer(context.Background(), id)
+		if err == nil && c != nil && c.FirstName != nil && *c.FirstName == "Johnny" {
+			break
+		}
+		if time.Now().After(deadline) {
+			name := "<none>"
+			if c != nil && c.FirstName != nil {
+				name = *c.FirstName
+			}
+			t.Fatalf("10s after the pause the cache serves firstName %q, err %v; want the updated Johnny", name, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type hookOnUpdate struct {
+	*tiquo.Client
+	after func()
+}
+
+func (h *hookOnUpdate) UpdateCustomer(ctx context.Context, id string, p tiquo.Patch) (*tiquo.Customer, error) {
+	c, err := h.Client.UpdateCustomer(ctx, id, p)
+	h.after()
+	return c, err
+}

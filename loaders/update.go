@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"context"
+	"time"
 
 	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
@@ -58,12 +59,20 @@ func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch)
 			}
 		}
 	}
-	if len(stale) > 0 {
-		if err := s.cache.Delete(ctx, stale); err != nil {
-			s.log.Warn("cache delete of stale aliases failed; reads verify aliases instead", "err", err)
+	entries := s.entries(nil, c, s.now())
+	write := func(ctx context.Context) error {
+		if len(stale) > 0 {
+			if err := s.cache.Delete(ctx, stale); err != nil {
+				return err
+			}
 		}
+		return s.cache.Set(ctx, entries)
 	}
-	s.store(ctx, []*customer.Customer{c}, nil)
+	if err := write(ctx); err != nil {
+		// The old record may still be cached: keep trying for a while.
+		// Versioned writes make a late retry harmless.
+		go s.retryWrite(ctx, c.ID, write)
+	}
 	// A read of this customer from before the update must not be handed
 	// to anyone who asks from now on, under any identifier.
 	for _, a := range append(aliases(c), id) {
@@ -78,4 +87,25 @@ func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch)
 	l.forget(ctx, old, c)
 	l.prime(ctx, c)
 	return c, nil
+}
+
+// writeRetries are the pauses between retries of a failed write-through:
+// about 6 seconds in all, enough for a Redis restart or failover blip.
+var writeRetries = []time.Duration{
+	100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond,
+	800 * time.Millisecond, 1600 * time.Millisecond, 3200 * time.Millisecond,
+}
+
+// retryWrite retries a failed write-through until it succeeds or the
+// retries run out; then the old record may be served until its TTL ends.
+func (s *Service) retryWrite(ctx context.Context, id string, write func(context.Context) error) {
+	for _, pause := range writeRetries {
+		time.Sleep(pause)
+		if err := write(ctx); err == nil {
+			s.log.Info("cache write-through succeeded on retry", "customer", id)
+			return
+		}
+	}
+	s.log.Error("cache write-through failed; the cache may serve the customer's previous record until its TTL ends",
+		"customer", id)
 }
