@@ -3,6 +3,9 @@ package loaders
 import (
 	"context"
 	"errors"
+
+	"customergraph/internal/customer"
+	"customergraph/internal/identifier"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -131,5 +134,25 @@ func TestFlightResultJoinableUntilRelease(t *testing.T) {
 	f.do(ctx, "e", time.Time{}, errFn)
 	if calls.Load() != before+1 {
 		t.Error("a failed call's error was shared with a later caller")
+	}
+}
+
+func TestOutdatedReadsAreNotShared(t *testing.T) {
+	s := New(Config{Upstream: nil, Cache: nil, Namespace: "t"})
+	old := &customer.Customer{ID: "k1", UpdatedAt: time.UnixMilli(1000)}
+	newer := &customer.Customer{ID: "k1", UpdatedAt: time.UnixMilli(2000)}
+	s.noteUpdate(newer)
+	if !s.outdated(old) || s.outdated(newer) {
+		t.Errorf("outdated(old) = %v, outdated(newer) = %v; want true, false", s.outdated(old), s.outdated(newer))
+	}
+	hooks := s.sharer(func(int) identifier.ID { return identifier.MustParse("k1") })
+	hooks.fetched(0, old)
+	if _, _, leader := s.gets.do(context.Background(), identifier.MustParse("k1"), time.Time{},
+		func(context.Context) (*customer.Customer, error) { return newer, nil }); !leader {
+		t.Error("a read from before an update was offered to a later request")
+	}
+	time.Sleep(linger + 50*time.Millisecond)
+	if s.outdated(old) {
+		t.Error("an update is remembered past linger")
 	}
 }

@@ -357,8 +357,8 @@ func (s *Service) sharer(asked func(i int) identifier.ID) fetchHooks {
 	)
 	return fetchHooks{
 		fetched: func(i int, c *customer.Customer) {
-			if c == nil {
-				return
+			if c == nil || s.outdated(c) {
+				return // nothing to offer, or a read from before an update
 			}
 			ids := identities(c)
 			for _, id := range ids {

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"customergraph/internal/cache"
@@ -105,6 +106,10 @@ type Service struct {
 
 	gets     flight[identifier.ID, *customer.Customer]
 	searches flight[string, *tiquo.Page]
+	// updated holds, for linger after an update, the customer's new
+	// updatedAt: a read that started before the update must not be offered
+	// to later requests.
+	updated sync.Map // document ID → time.Time
 }
 
 // New returns a Service for cfg.
@@ -266,4 +271,16 @@ func (s *Service) lookup(ctx context.Context, keys []string) (_ []record, ok boo
 // "not found" or a rejected request.
 func canServeStale(err error) bool {
 	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrRateLimited) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// noteUpdate records that c is the customer's newest version, for linger.
+func (s *Service) noteUpdate(c *customer.Customer) {
+	s.updated.Store(c.ID, c.UpdatedAt)
+	time.AfterFunc(linger, func() { s.updated.CompareAndDelete(c.ID, c.UpdatedAt) })
+}
+
+// outdated reports whether an update newer than c was seen lately.
+func (s *Service) outdated(c *customer.Customer) bool {
+	v, ok := s.updated.Load(c.ID)
+	return ok && v.(time.Time).After(c.UpdatedAt)
 }

@@ -83,6 +83,7 @@ func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch)
 			s.gets.forget(a)
 		}
 	}
+	s.noteUpdate(c)
 	s.gets.forgetIf(func(r *customer.Customer) bool { return r != nil && r.ID == c.ID })
 	l.forget(ctx, old, c)
 	l.prime(ctx, c)
