@@ -3,13 +3,13 @@ package loaders
 import (
 	"context"
 	"errors"
-
-	"customergraph/internal/customer"
-	"customergraph/internal/identifier"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"customergraph/internal/customer"
+	"customergraph/internal/identifier"
 )
 
 func TestFlightCoalesces(t *testing.T) {
