@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
 	"customergraph/internal/tiquosim"
 )
@@ -328,6 +329,17 @@ func TestUpdateWritesThrough(t *testing.T) {
 	}
 	if got := s.stats(); got.Total != 0 {
 		t.Errorf("reads right after the update cost %d upstream calls; want 0", got.Total)
+	}
+	// The old phone's alias is gone from Redis, not merely outvoted.
+	ns := cache.Namespace(s.simURL, tiquosim.DefaultAPIKey, s.cfg.CacheNamespace)
+	rdb := cachetest.Client(t)
+	oldKey := cache.NewKeyspace(ns).Alias("phone", oldPhone)
+	if n := rdb.Exists(t.Context(), oldKey).Val(); n != 0 {
+		t.Errorf("the old phone's alias %s is still in Redis after the update", oldKey)
+	}
+	newKey := cache.NewKeyspace(ns).Alias("phone", "+12025550199")
+	if n := rdb.Exists(t.Context(), newKey).Val(); n != 1 {
+		t.Errorf("the new phone's alias %s is not in Redis after the update", newKey)
 	}
 	var old struct{ Customer *struct{ ID string } }
 	s.query(`query($p: String!) { customer(phone: $p) { id } }`, map[string]any{"p": oldPhone}, &old)

@@ -70,11 +70,6 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// WithLoaders returns ctx carrying l.
-func WithLoaders(ctx context.Context, l *Loaders) context.Context {
-	return context.WithValue(ctx, ctxKey{}, l)
-}
-
 // From returns the request's Loaders, if Middleware installed them.
 func From(ctx context.Context) (*Loaders, bool) {
 	l, ok := ctx.Value(ctxKey{}).(*Loaders)

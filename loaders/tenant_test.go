@@ -14,16 +14,34 @@ import (
 	"customergraph/internal/tiquosim"
 )
 
-// TestTenantsNeverShare runs two tenants over one upstream and one cache:
-// neither a coalesced call nor a cached entry crosses between them.
-func TestTenantsNeverShare(t *testing.T) {
+// newUpstream returns the simulator, served over loopback, and a client of it.
+func newUpstream(t *testing.T) (*tiquosim.Server, *tiquo.Client) {
+	t.Helper()
 	sim := tiquosim.New(tiquosim.Options{Customers: 10})
 	srv := httptest.NewServer(sim)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	client, err := tiquo.New(srv.URL, tiquosim.DefaultAPIKey, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sim, client
+}
+
+// redisCache returns a Redis cache on addr, closed when t ends.
+func redisCache(t *testing.T, addr string) *cache.Redis {
+	t.Helper()
+	rc, err := cache.DialRedis("redis://"+addr, cache.RedisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	return rc
+}
+
+// TestTenantsNeverShare runs two tenants over one upstream and one cache:
+// neither a coalesced call nor a cached entry crosses between them.
+func TestTenantsNeverShare(t *testing.T) {
+	sim, client := newUpstream(t)
 	shared := cache.NewMemory(cache.MemoryOptions{})
 	defer shared.Close()
 	a := New(Config{Upstream: client, Cache: shared, Namespace: "tenant-a"})
@@ -66,18 +84,8 @@ func TestTenantsNeverShare(t *testing.T) {
 // right after the upstream accepted an update does not leave the old record
 // in the cache.
 func TestUpdateWritesThroughAfterCallerLeaves(t *testing.T) {
-	sim := tiquosim.New(tiquosim.Options{Customers: 10})
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	client, err := tiquo.New(srv.URL, tiquosim.DefaultAPIKey, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := cache.DialRedis("redis://"+cachetest.Redis(t), cache.RedisOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
+	sim, client := newUpstream(t)
+	rc := redisCache(t, cachetest.Redis(t))
 	s := New(Config{Upstream: cancelAfterUpdate{client}, Cache: rc, Namespace: cachetest.Namespace(t)})
 	id := identifier.MustParse("k1234567890abcdef")
 	if c, err := s.NewLoaders().Customer(context.Background(), id); err != nil || c == nil {
@@ -120,19 +128,9 @@ func (u cancelAfterUpdate) UpdateCustomer(ctx context.Context, id string, p tiqu
 // through, and answers again a moment later; the cache then serves the
 // updated record, not the old one.
 func TestWriteThroughRetriesAcrossARedisBlip(t *testing.T) {
-	sim := tiquosim.New(tiquosim.Options{Customers: 10})
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	client, err := tiquo.New(srv.URL, tiquosim.DefaultAPIKey, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, client := newUpstream(t)
 	redisSrv := cachetest.StartServer(t, 0) // its own: the pause stops every client
-	rc, err := cache.DialRedis("redis://"+redisSrv.Addr, cache.RedisOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
+	rc := redisCache(t, redisSrv.Addr)
 	admin := cachetest.NewClient(redisSrv.Addr)
 	defer admin.Close()
 	// The upstream accepts the update just as Redis stops answering.
