@@ -251,8 +251,8 @@ func TestNewOptionDefaults(t *testing.T) {
 	if s.Len() != DefaultCustomers {
 		t.Errorf("Len: got %d; want %d", s.Len(), DefaultCustomers)
 	}
-	if !s.keys[DefaultAPIKey] || len(s.keys) != 1 {
-		t.Errorf("keys: got %v; want only %s with write scope", s.keys, DefaultAPIKey)
+	if keys := *s.keys.Load(); !keys[DefaultAPIKey] || len(keys) != 1 {
+		t.Errorf("keys: got %v; want only %s with write scope", keys, DefaultAPIKey)
 	}
 	if a, b := New(Options{Customers: 3}), New(Options{Customers: 3, Seed: 1}); !reflect.DeepEqual(allCustomers(t, a), allCustomers(t, b)) {
 		t.Errorf("seed 0 and seed 1: got different data; want seed 0 to mean 1")

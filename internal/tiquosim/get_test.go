@@ -204,3 +204,13 @@ func TestGetErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestSetAPIKeys(t *testing.T) {
+	s, c := newTestServer(t, Options{Customers: 10, APIKeys: []string{"old-key"}})
+	wantStatus(t, c.withKey("old-key").get("/customers/CUST-000001"), http.StatusOK)
+	s.SetAPIKeys("new-key", "reader:read")
+	wantStringError(t, c.withKey("old-key").get("/customers/CUST-000001"), http.StatusUnauthorized, "Missing or invalid API key")
+	wantStatus(t, c.withKey("new-key").get("/customers/CUST-000001"), http.StatusOK)
+	wantStatus(t, c.withKey("reader").get("/customers/CUST-000001"), http.StatusOK)
+	wantStatus(t, c.withKey("reader").do(http.MethodPatch, "/customers/CUST-000001", `{"notes":"x"}`), http.StatusForbidden)
+}

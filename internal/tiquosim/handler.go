@@ -197,7 +197,7 @@ func (s *Server) authenticate(r *http.Request) (key string, canWrite, ok bool) {
 		return "", false, false
 	}
 	key = strings.TrimSpace(key)
-	canWrite, ok = s.keys[key]
+	canWrite, ok = (*s.keys.Load())[key]
 	return key, canWrite, ok
 }
 

@@ -67,7 +67,7 @@ type Options struct {
 type Server struct {
 	opts      Options
 	now       func() time.Time
-	keys      map[string]bool // key → has customers:write
+	keys      atomic.Pointer[map[string]bool] // key → has customers:write
 	cursorKey []byte
 
 	mu        sync.RWMutex
@@ -129,10 +129,10 @@ func New(opts Options) *Server {
 	s := &Server{
 		opts: opts,
 		now:  opts.Now,
-		keys: parseKeys(opts.APIKeys),
 		rng:  rand.New(rand.NewPCG(uint64(opts.Seed), 0xfa0175)),
 	}
 	s.limiter.limit = opts.RateLimit
+	s.SetAPIKeys(opts.APIKeys...)
 	var seed [8]byte
 	binary.BigEndian.PutUint64(seed[:], uint64(opts.Seed))
 	sum := sha256.Sum256(append([]byte("tiquosim cursor v1 "), seed[:]...))
@@ -151,6 +151,13 @@ func New(opts Options) *Server {
 		s.indexContacts(r)
 	}
 	return s
+}
+
+// SetAPIKeys replaces the accepted Bearer keys, as Options.APIKeys: a key
+// left out is revoked at once, and answers 401 from the next request on.
+func (s *Server) SetAPIKeys(keys ...string) {
+	m := parseKeys(keys)
+	s.keys.Store(&m)
 }
 
 func parseKeys(list []string) map[string]bool {
