@@ -18,6 +18,10 @@ type config struct {
 	UpstreamAPIKey  secret
 	RedisURL        secret // "" uses the in-memory cache; may hold a password
 	FacadeAPIKeys   []secret
+	Tenants         []tenantConfig // the table, or the one tenant the three above make
+	AuthMode        string         // authKeys or authPassthrough
+	AuthVerifyTTL   time.Duration  // passthrough: how long an upstream acceptance of a key holds
+	PassthroughKeys int            // passthrough: client keys whose tenants are kept at once
 	CacheTTL        time.Duration
 	CacheNamespace  string // extra namespace salt, for deployments sharing a Redis
 	NegativeTTL     time.Duration
@@ -67,7 +71,9 @@ func (c config) LogValue() slog.Value {
 		slog.String("upstream", upstream),
 		slog.Any("upstreamApiKey", c.UpstreamAPIKey),
 		slog.String("cache", cache),
-		slog.Int("facadeApiKeys", len(c.FacadeAPIKeys)),
+		slog.String("authMode", c.AuthMode),
+		slog.Any("tenants", tenantNames(c.Tenants)),
+		slog.Int("clientKeys", clientKeyCount(c.Tenants)),
 		slog.Duration("cacheTTL", c.CacheTTL),
 		slog.Duration("negativeCacheTTL", c.NegativeTTL),
 		slog.Duration("staleIfError", c.StaleIfError),
@@ -99,6 +105,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		CORSOrigins:     []string{"*"},
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
+		AuthMode:        authKeys,
+		AuthVerifyTTL:   5 * time.Minute,
+		PassthroughKeys: 1_000,
 		ShutdownTimeout: 10 * time.Second,
 	}
 	p := parser{getenv: getenv}
@@ -125,6 +134,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p.int("QUERY_CACHE_SIZE", &c.QueryCacheSize, 1, 1_000_000)
 	p.int("SIM_CUSTOMERS", &c.SimCustomers, 1, 1_000_000)
 	p.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, 0, 10*time.Minute)
+	if v := strings.TrimSpace(getenv("AUTH_MODE")); v != "" {
+		if v != authKeys && v != authPassthrough {
+			p.fail("AUTH_MODE", v, "keys or passthrough")
+		}
+		c.AuthMode = v
+	}
+	p.duration("AUTH_VERIFY_TTL", &c.AuthVerifyTTL, time.Second, 24*time.Hour)
+	p.int("PASSTHROUGH_MAX_KEYS", &c.PassthroughKeys, 1, 1_000_000)
 	if v := strings.TrimSpace(getenv("CORS_ORIGINS")); v != "" {
 		c.CORSOrigins = nil
 		for _, o := range strings.Split(v, ",") {
@@ -149,14 +166,31 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			p.errs = append(p.errs, "UPSTREAM_URL must be an http or https URL")
 		}
-		if len(c.FacadeAPIKeys) == 0 {
+		if len(c.FacadeAPIKeys) == 0 && c.AuthMode == authKeys {
 			p.errs = append(p.errs, "FACADE_API_KEYS must be set when UPSTREAM_URL is: a real upstream is never served without client keys")
 		}
 	}
+	p.loadTenants(&c)
 	if len(p.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(p.errs, "; "))
 	}
 	return c, nil
+}
+
+func tenantNames(ts []tenantConfig) []string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.Name
+	}
+	return names
+}
+
+func clientKeyCount(ts []tenantConfig) int {
+	n := 0
+	for _, t := range ts {
+		n += len(t.ClientKeys)
+	}
+	return n
 }
 
 // parser reads typed environment variables and collects every error, so a

@@ -12,17 +12,16 @@ import (
 	"customergraph/loaders"
 )
 
-// meteredUpstream counts and times every call to the upstream, by
-// operation and outcome: the upstream's request budget, as spent.
-type meteredUpstream struct {
-	next     loaders.Upstream
+// upstreamMetrics counts and times every call to the upstream, by
+// operation and outcome: the upstream's request budget, as spent. One set
+// serves every tenant.
+type upstreamMetrics struct {
 	calls    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
 
-func newMeteredUpstream(reg prometheus.Registerer, next loaders.Upstream) *meteredUpstream {
-	m := &meteredUpstream{
-		next: next,
+func newUpstreamMetrics(reg prometheus.Registerer) *upstreamMetrics {
+	m := &upstreamMetrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "customergraph", Subsystem: "upstream", Name: "requests_total",
 			Help: "Calls to the upstream API by operation (get, list, update) and outcome; retries inside a call are not counted apart.",
@@ -37,9 +36,20 @@ func newMeteredUpstream(reg prometheus.Registerer, next loaders.Upstream) *meter
 	return m
 }
 
+// wrap returns next, metered.
+func (m *upstreamMetrics) wrap(next loaders.Upstream) *meteredUpstream {
+	return &meteredUpstream{next: next, m: m}
+}
+
+// meteredUpstream is an upstream whose calls upstreamMetrics records.
+type meteredUpstream struct {
+	next loaders.Upstream
+	m    *upstreamMetrics
+}
+
 func (m *meteredUpstream) observe(op string, start time.Time, err error) {
-	m.duration.WithLabelValues(op).Observe(time.Since(start).Seconds())
-	m.calls.WithLabelValues(op, outcome(err)).Inc()
+	m.m.duration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	m.m.calls.WithLabelValues(op, outcome(err)).Inc()
 }
 
 // outcome names the result of an upstream call for metrics.

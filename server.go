@@ -8,9 +8,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -115,51 +113,26 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 // app is the wired service: an http.Handler with every endpoint.
 type app struct {
 	http.Handler
-	cache    pinger
-	upstream string // host:port, dialled by /readyz
-	closers  []func() error
+	cache     pinger
+	upstreams []upstreamAddr // dialled by /readyz
+	closers   []func() error
 }
+
+type upstreamAddr struct{ tenant, addr string }
 
 type pinger interface {
 	Ping(context.Context) error
 }
 
-// newApp builds the service from cfg: the upstream client (or the
-// in-process simulator), the cache (Redis or in-memory), the loaders, the
-// GraphQL handler and the HTTP routes.
+// newApp builds the service from cfg: the in-process simulator if a
+// tenant needs it, the cache (Redis or in-memory), one upstream client and
+// set of loaders per tenant, the GraphQL handler and the HTTP routes.
 func newApp(cfg config, log *slog.Logger) (*app, error) {
 	a := &app{}
-	upstreamURL, upstreamKey := cfg.UpstreamURL, string(cfg.UpstreamAPIKey)
-	if upstreamURL == "" {
-		sim := tiquosim.New(tiquosim.Options{Customers: cfg.SimCustomers})
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("simulator: %w", err)
-		}
-		simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
-		go simSrv.Serve(ln)
-		a.closers = append(a.closers, simSrv.Close)
-		upstreamURL, upstreamKey = "http://"+ln.Addr().String(), tiquosim.DefaultAPIKey
-		log.Info("UPSTREAM_URL is not set: serving demo data from the in-process Tiquo simulator",
-			"customers", sim.Len())
-	}
-	u, err := url.Parse(upstreamURL)
+	simURL, err := a.startSimulator(cfg, log)
 	if err != nil {
 		a.Close()
-		return nil, errors.New("UPSTREAM_URL does not parse")
-	}
-	a.upstream = u.Host
-	if u.Port() == "" {
-		port := "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-		a.upstream = net.JoinHostPort(u.Hostname(), port)
-	}
-	client, err := tiquo.New(upstreamURL, upstreamKey, &tiquo.Options{Timeout: cfg.UpstreamTimeout})
-	if err != nil {
-		a.Close()
-		return nil, fmt.Errorf("upstream client: %w", err)
+		return nil, err
 	}
 
 	var store interface {
@@ -194,26 +167,88 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerCacheMetrics(reg, store)
-
-	svc := loaders.New(loaders.Config{
-		Upstream:  newMeteredUpstream(reg, client),
-		Cache:     store,
-		Namespace: cache.Namespace(upstreamURL, upstreamKey, cfg.CacheNamespace),
-		TTL:       cfg.CacheTTL,
-		// 0 in the configuration means off; in loaders.Config, default.
-		NegativeTTL:  offIfZero(cfg.NegativeTTL),
-		StaleIfError: offIfZero(cfg.StaleIfError),
-		Logger:       log,
-	})
+	metrics := newUpstreamMetrics(reg)
 
 	gate := admission.New(int64(cfg.MaxInflightCost), cfg.AdmissionWait)
 	registerAdmissionMetrics(reg, gate)
-	api := svc.Middleware(newGraphQL(cfg, log, gate))
-	api = authenticate(cfg.FacadeAPIKeys, api)
-	api = withCORS(cfg.CORSOrigins, api)
+	gql := newGraphQL(cfg, log, gate)
+
+	// One HTTP client (connection pool) per upstream host, shared by the
+	// tenants on it.
+	clients := map[string]*http.Client{}
+	newTenant := func(name, upstreamURL, key string, keys *keyState) (*tenant, error) {
+		u, _ := url.Parse(upstreamURL)
+		hc := clients[u.Host]
+		if hc == nil {
+			hc = tiquo.NewHTTPClient()
+			clients[u.Host] = hc
+		}
+		client, err := tiquo.New(upstreamURL, key, &tiquo.Options{Timeout: cfg.UpstreamTimeout, HTTPClient: hc})
+		if err != nil {
+			return nil, fmt.Errorf("tenant %q: upstream client: %w", name, err)
+		}
+		var up loaders.Upstream = metrics.wrap(client)
+		if keys != nil {
+			up = &watchedUpstream{next: up, keys: keys, now: time.Now}
+		}
+		svc := loaders.New(loaders.Config{
+			Upstream:  up,
+			Cache:     store,
+			Namespace: cache.Namespace(upstreamURL, key, cfg.CacheNamespace),
+			TTL:       cfg.CacheTTL,
+			// 0 in the configuration means off; in loaders.Config, default.
+			NegativeTTL:  offIfZero(cfg.NegativeTTL),
+			StaleIfError: offIfZero(cfg.StaleIfError),
+			Logger:       log.With("tenant", name),
+		})
+		return &tenant{name: name, api: svc.Middleware(gql), up: up, keys: keys}, nil
+	}
+	upstreamOf := func(u string) string {
+		if u == "" {
+			return simURL
+		}
+		return u
+	}
+
+	g := &gateway{options: gql}
+	if cfg.AuthMode == authPassthrough {
+		base := upstreamOf(cfg.UpstreamURL)
+		a.addUpstream("passthrough", base)
+		g.pass, err = newPassthrough(cfg.PassthroughKeys, cfg.AuthVerifyTTL, cfg.StaleIfError, func(key string) (*tenant, error) {
+			return newTenant("passthrough", base, key, &keyState{})
+		})
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		log.Info("AUTH_MODE=passthrough: each client's key is forwarded upstream and has its own cache namespace")
+	}
+	for _, tc := range cfg.Tenants {
+		base, key := upstreamOf(tc.UpstreamURL), string(tc.UpstreamAPIKey)
+		if tc.UpstreamURL == "" && key == "" {
+			key = tiquosim.DefaultAPIKey
+		}
+		t, err := newTenant(tc.Name, base, key, nil)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.addUpstream(tc.Name, base)
+		if len(tc.ClientKeys) == 0 {
+			g.open = t // only the in-process simulator runs without keys
+			continue
+		}
+		for i, k := range tc.ClientKeys {
+			g.keys = append(g.keys, clientKey{
+				digest: sha256.Sum256([]byte(k)),
+				label:  fmt.Sprintf("%s/%d", tc.Name, i+1),
+				tenant: t,
+			})
+		}
+	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", api)
+	mux.Handle("/graphql", withCORS(cfg.CORSOrigins, g))
 	mux.Handle("GET /{$}", playground.Handler("customergraph", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -224,6 +259,56 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
+// startSimulator starts the in-process simulator when a tenant (or
+// passthrough) has no upstream URL, accepting those tenants' upstream keys,
+// and returns its URL.
+func (a *app) startSimulator(cfg config, log *slog.Logger) (string, error) {
+	var keys []string
+	needed := cfg.AuthMode == authPassthrough && cfg.UpstreamURL == ""
+	for _, t := range cfg.Tenants {
+		if t.UpstreamURL == "" {
+			needed = true
+			if t.UpstreamAPIKey != "" {
+				keys = append(keys, string(t.UpstreamAPIKey))
+			}
+		}
+	}
+	if !needed {
+		return "", nil
+	}
+	if len(keys) > 0 && len(keys) < len(cfg.Tenants) {
+		keys = append(keys, tiquosim.DefaultAPIKey)
+	}
+	sim := tiquosim.New(tiquosim.Options{Customers: cfg.SimCustomers, APIKeys: keys})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("simulator: %w", err)
+	}
+	simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
+	go simSrv.Serve(ln)
+	a.closers = append(a.closers, simSrv.Close)
+	log.Info("UPSTREAM_URL is not set: serving demo data from the in-process Tiquo simulator",
+		"customers", sim.Len())
+	return "http://" + ln.Addr().String(), nil
+}
+
+// addUpstream records the address /readyz dials for tenant's upstream.
+func (a *app) addUpstream(tenant, base string) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		addr = net.JoinHostPort(u.Hostname(), port)
+	}
+	a.upstreams = append(a.upstreams, upstreamAddr{tenant: tenant, addr: addr})
+}
+
 // Close releases what newApp started, in reverse order.
 func (a *app) Close() {
 	for i := len(a.closers) - 1; i >= 0; i-- {
@@ -231,20 +316,34 @@ func (a *app) Close() {
 	}
 }
 
-// ready reports whether the upstream is reachable (a TCP dial: it spends
-// none of the upstream's request budget) and the cache's state, which is
-// never fatal: without a cache the service still answers from the upstream.
+// ready reports whether every tenant's upstream is reachable (a TCP dial:
+// it spends none of the upstream's request budget) and the cache's state,
+// which is never fatal: without a cache the service still answers from the
+// upstream. It names tenants, never upstream addresses.
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	body := map[string]string{"status": "ready", "upstream": "reachable", "cache": "ok"}
 	status := http.StatusOK
-	var d net.Dialer
-	if conn, err := d.DialContext(ctx, "tcp", a.upstream); err != nil {
-		body["status"], body["upstream"] = "not ready", "unreachable"
+	var down []string
+	dialled := map[string]error{}
+	for _, u := range a.upstreams {
+		err, ok := dialled[u.addr]
+		if !ok {
+			var d net.Dialer
+			conn, derr := d.DialContext(ctx, "tcp", u.addr)
+			if derr == nil {
+				conn.Close()
+			}
+			err, dialled[u.addr] = derr, derr
+		}
+		if err != nil {
+			down = append(down, u.tenant)
+		}
+	}
+	if len(down) > 0 {
+		body["status"], body["upstream"] = "not ready", "unreachable for "+strings.Join(down, ", ")
 		status = http.StatusServiceUnavailable
-	} else {
-		conn.Close()
 	}
 	if err := a.cache.Ping(ctx); err != nil {
 		body["cache"] = "unavailable (serving from the upstream)"
@@ -327,44 +426,6 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(log))
 	srv.SetRecoverFunc(resolvers.Recover(log))
 	return srv
-}
-
-// authenticate lets through requests bearing one of keys. Keys are compared
-// as SHA-256 digests in constant time, every key every time, so neither the
-// length nor the position of a key leaks through timing. With no keys
-// configured (only allowed with the in-process simulator) every request
-// passes.
-func authenticate(keys []secret, next http.Handler) http.Handler {
-	if len(keys) == 0 {
-		return next
-	}
-	digests := make([][sha256.Size]byte, len(keys))
-	for i, k := range keys {
-		digests[i] = sha256.Sum256([]byte(k))
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodOptions {
-			next.ServeHTTP(w, r)
-			return
-		}
-		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		sum := sha256.Sum256([]byte(strings.TrimSpace(given)))
-		match := 0
-		for i := range digests {
-			match |= subtle.ConstantTimeCompare(sum[:], digests[i][:])
-		}
-		if !ok || match != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="customergraph"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]any{
-				"errors": []any{map[string]any{
-					"message":    "missing or invalid API key: send Authorization: Bearer <key>",
-					"extensions": map[string]any{"code": resolvers.CodeUnauthenticated},
-				}},
-			})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // withCORS lets browsers on origins call the API with a bearer key.

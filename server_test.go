@@ -33,6 +33,7 @@ type stack struct {
 
 type stackOptions struct {
 	customers int
+	seed      int64  // the simulator's data set; default 1
 	redisAddr string // default: the shared test Redis; "memory" for none
 	namespace string // default: unique to the test
 	upstream  *stack // share this stack's simulator (and namespace)
@@ -51,7 +52,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		if o.customers == 0 {
 			o.customers = 250
 		}
-		s.sim = tiquosim.New(tiquosim.Options{Customers: o.customers})
+		s.sim = tiquosim.New(tiquosim.Options{Customers: o.customers, Seed: o.seed})
 		srv := httptest.NewServer(s.sim)
 		t.Cleanup(srv.Close)
 		s.simURL = srv.URL

@@ -29,6 +29,10 @@ const (
 	CodeServerBusy = "SERVER_BUSY"
 )
 
+// ErrKeyRejected is an upstream 401 for a client's own key, forwarded in
+// AUTH_MODE=passthrough: the client is not authenticated.
+var ErrKeyRejected = errors.New("the customer service rejected this API key")
+
 // badInput returns a BAD_USER_INPUT error: an argument is invalid, and no
 // upstream call was made.
 func badInput(format string, args ...any) error {
@@ -67,6 +71,8 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 func classify(err error) (code, msg string) {
 	var te *loaders.UpstreamError
 	switch {
+	case errors.Is(err, ErrKeyRejected):
+		return CodeUnauthenticated, ErrKeyRejected.Error()
 	case errors.Is(err, loaders.ErrRateLimited):
 		return CodeRateLimited, "the customer service's rate limit is exhausted; retry later"
 	case errors.Is(err, loaders.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"customergraph/internal/identifier"
+	"customergraph/internal/tiquo"
+	"customergraph/loaders"
+	"customergraph/resolvers"
+)
+
+// tenant is one upstream account as the service sees it: the GraphQL
+// handler bound to its loaders, whose cache namespace derives from the
+// account's URL and key.
+type tenant struct {
+	name string
+	api  http.Handler // the loaders' middleware around the GraphQL handler
+	up   loaders.Upstream
+	keys *keyState // passthrough: what the upstream said of the key; nil otherwise
+}
+
+// clientKey is one configured client key, kept as its SHA-256 digest.
+type clientKey struct {
+	digest [sha256.Size]byte
+	label  string // "<tenant>/<n>": never the key
+	tenant *tenant
+}
+
+// gateway authenticates each request and hands it to its tenant.
+//
+// With configured keys, the bearer key is compared with every key's digest
+// in constant time, so neither a key's length nor its position in the
+// table leaks through timing. With AUTH_MODE=passthrough, the bearer key
+// is forwarded upstream: its tenant (client, loaders and namespace) is
+// built on first use and kept in an LRU, and it is served only while the
+// upstream accepts it (see keyState).
+type gateway struct {
+	keys    []clientKey
+	open    *tenant      // no keys configured (in-process simulator only): everyone
+	pass    *passthrough // AUTH_MODE=passthrough
+	options http.Handler // CORS preflight and OPTIONS: no tenant needed
+}
+
+func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		g.options.ServeHTTP(w, r)
+		return
+	}
+	if g.open != nil {
+		g.open.api.ServeHTTP(w, r)
+		return
+	}
+	given, ok := bearer(r)
+	if !ok {
+		unauthorized(w, "missing or invalid API key: send Authorization: Bearer <key>")
+		return
+	}
+	if g.pass != nil {
+		g.pass.serve(w, r, given)
+		return
+	}
+	sum := sha256.Sum256([]byte(given))
+	match := -1
+	for i := range g.keys {
+		eq := subtle.ConstantTimeCompare(sum[:], g.keys[i].digest[:])
+		match = subtle.ConstantTimeSelect(eq, i, match)
+	}
+	if match < 0 {
+		unauthorized(w, "missing or invalid API key: send Authorization: Bearer <key>")
+		return
+	}
+	g.keys[match].tenant.api.ServeHTTP(w, r)
+}
+
+// maxKeyLen bounds a bearer key; longer ones are refused unread.
+const maxKeyLen = 512
+
+// bearer returns the request's bearer key, if it has a plausible one.
+func bearer(r *http.Request) (string, bool) {
+	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	key = strings.TrimSpace(key)
+	if key == "" || len(key) > maxKeyLen || strings.ContainsFunc(key, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+		return "", false
+	}
+	return key, true
+}
+
+func unauthorized(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="customergraph"`)
+	writeJSON(w, http.StatusUnauthorized, graphQLError(msg, resolvers.CodeUnauthenticated))
+}
+
+func graphQLError(msg, code string) map[string]any {
+	return map[string]any{"errors": []any{map[string]any{
+		"message":    msg,
+		"extensions": map[string]any{"code": code},
+	}}}
+}
+
+// passthrough holds the tenants of AUTH_MODE=passthrough, one per client
+// key, keyed by the key's digest.
+type passthrough struct {
+	tenants   *lru.Cache[[sha256.Size]byte, *tenant]
+	mu        sync.Mutex // serialises building a tenant
+	build     func(key string) (*tenant, error)
+	verifyTTL time.Duration // an acceptance by the upstream holds this long
+	staleMax  time.Duration // a key accepted once may ride out an upstream outage this long
+	now       func() time.Time
+}
+
+// rejectMemory is how long an upstream 401 for a passthrough key is
+// remembered: requests with it are refused without an upstream call.
+const rejectMemory = 30 * time.Second
+
+func (p *passthrough) serve(w http.ResponseWriter, r *http.Request, key string) {
+	t, err := p.tenant(key)
+	if err != nil {
+		unauthorized(w, "missing or invalid API key: send Authorization: Bearer <key>")
+		return
+	}
+	switch err := t.keys.admit(r.Context(), t.up, p.now, p.verifyTTL, p.staleMax); {
+	case err == nil:
+		t.api.ServeHTTP(w, r)
+	case errors.Is(err, errKeyRejected):
+		unauthorized(w, "the customer service rejected this API key")
+	case errors.Is(err, loaders.ErrRateLimited):
+		writeJSON(w, http.StatusTooManyRequests, graphQLError("the customer service's rate limit is exhausted; retry later", resolvers.CodeRateLimited))
+	default:
+		writeJSON(w, http.StatusServiceUnavailable, graphQLError("the customer service is unavailable, and this API key is not yet verified; try again shortly", resolvers.CodeUpstreamUnavailable))
+	}
+}
+
+func (p *passthrough) tenant(key string) (*tenant, error) {
+	sum := sha256.Sum256([]byte(key))
+	if t, ok := p.tenants.Get(sum); ok {
+		return t, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.tenants.Get(sum); ok {
+		return t, nil
+	}
+	t, err := p.build(key)
+	if err != nil {
+		return nil, err
+	}
+	p.tenants.Add(sum, t)
+	return t, nil
+}
+
+// errKeyRejected: the upstream answered 401 for a passthrough key.
+var errKeyRejected = errors.New("the customer service rejected the API key")
+
+// keyState is what the upstream last said of a passthrough key. A key is
+// served (from the cache too) only if the upstream accepted it within the
+// verify TTL and has not rejected it since; otherwise the request first
+// spends one upstream call (a one-customer list, shared by concurrent
+// requests) to ask. Every upstream answer on the key's behalf updates the
+// state, so a busy key is verified by its own traffic, and a rejection
+// stops cache hits at once.
+type keyState struct {
+	mu       sync.Mutex
+	accepted time.Time // last upstream answer that was not a 401
+	rejected time.Time // last upstream 401
+	verify   *verifyCall
+}
+
+type verifyCall struct {
+	done chan struct{}
+	err  error
+}
+
+func (k *keyState) note(now time.Time, err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch {
+	case errors.Is(err, loaders.ErrUnauthorized):
+		k.rejected = now
+	case err == nil, errors.Is(err, loaders.ErrNotFound), errors.Is(err, loaders.ErrValidation),
+		errors.Is(err, loaders.ErrConflict), errors.Is(err, loaders.ErrForbidden):
+		k.accepted = now
+	}
+}
+
+// admit returns nil if the key may be served, errKeyRejected if the
+// upstream rejected it, or the upstream's error if it could not be asked
+// and the key was never accepted within staleMax.
+func (k *keyState) admit(ctx context.Context, up loaders.Upstream, now func() time.Time, ttl, staleMax time.Duration) error {
+	k.mu.Lock()
+	t := now()
+	if !k.rejected.IsZero() && !k.rejected.Before(k.accepted) && t.Sub(k.rejected) < rejectMemory {
+		k.mu.Unlock()
+		return errKeyRejected
+	}
+	if !k.accepted.IsZero() && k.accepted.After(k.rejected) && t.Sub(k.accepted) < ttl {
+		k.mu.Unlock()
+		return nil
+	}
+	call := k.verify
+	if call == nil {
+		call = &verifyCall{done: make(chan struct{})}
+		k.verify = call
+		// Detached from this request: waiters share the answer even if
+		// the first caller goes away.
+		go func() {
+			vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			_, err := up.ListCustomers(vctx, tiquo.ListParams{Limit: 1})
+			k.mu.Lock()
+			call.err = err
+			k.verify = nil
+			k.mu.Unlock()
+			close(call.done)
+		}()
+	}
+	k.mu.Unlock()
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	switch err := call.err; {
+	case err == nil:
+		return nil
+	case errors.Is(err, loaders.ErrUnauthorized):
+		return errKeyRejected
+	default:
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if !k.accepted.IsZero() && k.accepted.After(k.rejected) && now().Sub(k.accepted) < staleMax {
+			return nil // accepted before: ride out the outage on the cache
+		}
+		return err
+	}
+}
+
+// watchedUpstream reports every answer of the upstream to a keyState, and
+// turns a 401 into a client error: in passthrough mode the client's own
+// key was refused.
+type watchedUpstream struct {
+	next loaders.Upstream
+	keys *keyState
+	now  func() time.Time
+}
+
+// keyRejectedError is an upstream 401 for a passthrough key: it matches
+// both errKeyRejected and the upstream's ErrUnauthorized.
+type keyRejectedError struct{ err error }
+
+func (e keyRejectedError) Error() string   { return errKeyRejected.Error() }
+func (e keyRejectedError) Unwrap() []error { return []error{resolvers.ErrKeyRejected, e.err} }
+
+func (u *watchedUpstream) watch(err error) error {
+	u.keys.note(u.now(), err)
+	if errors.Is(err, loaders.ErrUnauthorized) {
+		return keyRejectedError{err}
+	}
+	return err
+}
+
+func (u *watchedUpstream) Customer(ctx context.Context, id identifier.ID) (*tiquo.Customer, error) {
+	c, err := u.next.Customer(ctx, id)
+	return c, u.watch(err)
+}
+
+func (u *watchedUpstream) ListCustomers(ctx context.Context, p tiquo.ListParams) (*tiquo.Page, error) {
+	page, err := u.next.ListCustomers(ctx, p)
+	return page, u.watch(err)
+}
+
+func (u *watchedUpstream) UpdateCustomer(ctx context.Context, id string, p tiquo.Patch) (*tiquo.Customer, error) {
+	c, err := u.next.UpdateCustomer(ctx, id, p)
+	return c, u.watch(err)
+}
+
+// newPassthrough returns the passthrough tenants, at most size of them.
+func newPassthrough(size int, verifyTTL, staleMax time.Duration, build func(string) (*tenant, error)) (*passthrough, error) {
+	c, err := lru.New[[sha256.Size]byte, *tenant](size)
+	if err != nil {
+		return nil, fmt.Errorf("passthrough tenants: %w", err)
+	}
+	return &passthrough{tenants: c, build: build, verifyTTL: verifyTTL, staleMax: staleMax, now: time.Now}, nil
+}
