@@ -149,6 +149,16 @@ func (l *Limiter) Stats() Stats {
 	return Stats{Limit: l.limit, Remaining: int(l.remaining.Load()), RedisErrors: l.redisErrors.Load()}
 }
 
+// Paused reports whether a pause is in force on this instance, and for how
+// much longer. Take also finds the pauses of other instances.
+func (l *Limiter) Paused() (time.Duration, bool) {
+	now := l.now().UnixNano()
+	if until := l.pausedUntil.Load(); now < until {
+		return time.Duration(until - now), true
+	}
+	return 0, false
+}
+
 // Take takes a token for one request to the upstream, from the shared
 // bucket and from the bucket of ctx's client (ClientFrom). It returns nil,
 // or a *WaitError saying why not and for how long. It records the figures
