@@ -7,22 +7,26 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"customergraph/internal/guard"
 	"customergraph/internal/identifier"
 	"customergraph/internal/tiquo"
 	"customergraph/loaders"
 )
 
-// meteredUpstream counts and times every call to the upstream, by
-// operation and outcome: the upstream's request budget, as spent.
-type meteredUpstream struct {
-	next     loaders.Upstream
-	calls    *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+// upstreamMetrics are the figures of the upstream clients: calls by
+// operation and outcome, their latency, the calls the guard refused, the
+// circuit's state and the budget left. They are registered once and shared
+// by every upstream client.
+type upstreamMetrics struct {
+	calls       *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	refused     *prometheus.CounterVec
+	circuitOpen prometheus.Gauge
+	remaining   prometheus.Gauge // nil without a budget
 }
 
-func newMeteredUpstream(reg prometheus.Registerer, next loaders.Upstream) *meteredUpstream {
-	m := &meteredUpstream{
-		next: next,
+func newUpstreamMetrics(reg prometheus.Registerer, budget bool) *upstreamMetrics {
+	m := &upstreamMetrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "customergraph", Subsystem: "upstream", Name: "requests_total",
 			Help: "Calls to the upstream API by operation (get, list, update) and outcome; retries inside a call are not counted apart.",
@@ -32,9 +36,38 @@ func newMeteredUpstream(reg prometheus.Registerer, next loaders.Upstream) *meter
 			Help:    "Duration of calls to the upstream API, retries included.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 		}, []string{"op"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "customergraph", Subsystem: "upstream", Name: "refused_total",
+			Help: "Upstream requests (retries included) not sent, by reason: breaker (the circuit is open), rate_limit (the upstream asked to wait), budget (the request budget or the client's share is spent).",
+		}, []string{"reason"}),
+		circuitOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "customergraph", Subsystem: "upstream", Name: "circuit_open",
+			Help: "1 while the upstream's circuit breaker is open or half-open, else 0.",
+		}),
 	}
-	reg.MustRegister(m.calls, m.duration)
+	for _, r := range []guard.Reason{guard.ReasonBreaker, guard.ReasonRateLimit, guard.ReasonBudget} {
+		m.refused.WithLabelValues(string(r))
+	}
+	reg.MustRegister(m.calls, m.duration, m.refused, m.circuitOpen)
+	if budget {
+		m.remaining = prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "customergraph", Subsystem: "upstream", Name: "budget_remaining",
+			Help: "Upstream requests left in the budget shared by every instance, as this instance last saw it.",
+		})
+		reg.MustRegister(m.remaining)
+	}
 	return m
+}
+
+// meteredUpstream counts and times every call to the upstream, by
+// operation and outcome: the upstream's request budget, as spent.
+type meteredUpstream struct {
+	next loaders.Upstream
+	*upstreamMetrics
+}
+
+func (m *upstreamMetrics) meter(next loaders.Upstream) *meteredUpstream {
+	return &meteredUpstream{next: next, upstreamMetrics: m}
 }
 
 func (m *meteredUpstream) observe(op string, start time.Time, err error) {
@@ -47,6 +80,8 @@ func outcome(err error) string {
 	switch {
 	case err == nil:
 		return "ok"
+	case errors.As(err, new(*guard.Refusal)):
+		return "refused"
 	case errors.Is(err, tiquo.ErrNotFound):
 		return "not_found"
 	case errors.Is(err, tiquo.ErrRateLimited):

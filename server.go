@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,9 +40,9 @@ import (
 	"customergraph/graph"
 	"customergraph/graph/model"
 	"customergraph/internal/admission"
+	"customergraph/internal/budget"
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
-	"customergraph/internal/tiquo"
 	"customergraph/internal/tiquosim"
 	"customergraph/loaders"
 	"customergraph/resolvers"
@@ -156,17 +157,12 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		}
 		a.upstream = net.JoinHostPort(u.Hostname(), port)
 	}
-	client, err := tiquo.New(upstreamURL, upstreamKey, &tiquo.Options{Timeout: cfg.UpstreamTimeout})
-	if err != nil {
-		a.Close()
-		return nil, fmt.Errorf("upstream client: %w", err)
-	}
-
 	var store interface {
 		loaders.Cache
 		pinger
 		Stats() cache.Stats
 	}
+	var budgetStore redis.UniversalClient // nil: the budget is this instance's
 	if cfg.RedisURL == "" {
 		m := cache.NewMemory(cache.MemoryOptions{})
 		a.closers = append(a.closers, m.Close)
@@ -181,6 +177,17 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		}
 		a.closers = append(a.closers, r.Close)
 		store = r
+		if cfg.UpstreamBudget > 0 {
+			// The budget's own connections, so that a busy cache never
+			// holds up a Take.
+			rdb, err := cache.ParseRedisURL(string(cfg.RedisURL), cache.RedisOptions{Timeout: cfg.RedisTimeout})
+			if err != nil {
+				a.Close()
+				return nil, fmt.Errorf("redis: %w", err)
+			}
+			a.closers = append(a.closers, rdb.Close)
+			budgetStore = rdb
+		}
 		pctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		if err := r.Ping(pctx); err != nil {
 			log.Warn("redis does not answer yet; serving from the upstream until it does", "err", err)
@@ -195,11 +202,23 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerCacheMetrics(reg, store)
 
+	ns := cache.Namespace(upstreamURL, upstreamKey, cfg.CacheNamespace)
+	up, err := newUpstream(upstreamShared{
+		cfg:     cfg,
+		redis:   budgetStore,
+		metrics: newUpstreamMetrics(reg, cfg.UpstreamBudget > 0),
+		log:     log,
+	}, upstreamURL, upstreamKey, cache.NewKeyspace(ns))
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	svc := loaders.New(loaders.Config{
-		Upstream:  newMeteredUpstream(reg, client),
-		Cache:     store,
-		Namespace: cache.Namespace(upstreamURL, upstreamKey, cfg.CacheNamespace),
-		TTL:       cfg.CacheTTL,
+		Upstream:    up,
+		Cache:       store,
+		Namespace:   ns,
+		CallTimeout: cfg.RequestTimeout,
+		TTL:         cfg.CacheTTL,
 		// 0 in the configuration means off; in loaders.Config, default.
 		NegativeTTL:  offIfZero(cfg.NegativeTTL),
 		StaleIfError: offIfZero(cfg.StaleIfError),
@@ -209,6 +228,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	gate := admission.New(int64(cfg.MaxInflightCost), cfg.AdmissionWait)
 	registerAdmissionMetrics(reg, gate)
 	api := svc.Middleware(newGraphQL(cfg, log, gate))
+	api = withDeadline(cfg.RequestTimeout, api)
 	api = authenticate(cfg.FacadeAPIKeys, api)
 	api = withCORS(cfg.CORSOrigins, api)
 
@@ -311,16 +331,25 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 		}
 	})
 	// Say which parts of the answer were served stale because the upstream
-	// failed.
+	// failed, and what the request learnt of the upstream budget.
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
-		if l, ok := loaders.From(ctx); ok && resp != nil {
-			if stale := l.Stale(); len(stale) > 0 {
-				if resp.Extensions == nil {
-					resp.Extensions = map[string]any{}
-				}
-				resp.Extensions["stale"] = stale
+		if resp == nil {
+			return nil
+		}
+		extend := func(name string, v any) {
+			if resp.Extensions == nil {
+				resp.Extensions = map[string]any{}
 			}
+			resp.Extensions[name] = v
+		}
+		if l, ok := loaders.From(ctx); ok {
+			if stale := l.Stale(); len(stale) > 0 {
+				extend("stale", stale)
+			}
+		}
+		if b, ok := budget.Used(ctx); ok {
+			extend("budget", b)
 		}
 		return resp
 	})
@@ -329,11 +358,26 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 	return srv
 }
 
+// withDeadline bounds each request to timeout, everything included: a
+// request whose upstream is slow still answers by then. It also keeps the
+// upstream budget figures the request learns, for its response.
+func withDeadline(timeout time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(budget.Track(ctx)))
+	})
+}
+
 // authenticate lets through requests bearing one of keys. Keys are compared
 // as SHA-256 digests in constant time, every key every time, so neither the
 // length nor the position of a key leaks through timing. With no keys
 // configured (only allowed with the in-process simulator) every request
 // passes.
+//
+// A request that passes is made on behalf of the client "client-<n>", n
+// being the position of its key in FACADE_API_KEYS: a label for the client's
+// share of the upstream budget that reveals nothing of the key.
 func authenticate(keys []secret, next http.Handler) http.Handler {
 	if len(keys) == 0 {
 		return next
@@ -349,9 +393,11 @@ func authenticate(keys []secret, next http.Handler) http.Handler {
 		}
 		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		sum := sha256.Sum256([]byte(strings.TrimSpace(given)))
-		match := 0
+		match, which := 0, 0
 		for i := range digests {
-			match |= subtle.ConstantTimeCompare(sum[:], digests[i][:])
+			eq := subtle.ConstantTimeCompare(sum[:], digests[i][:])
+			match |= eq
+			which = subtle.ConstantTimeSelect(eq, i, which)
 		}
 		if !ok || match != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="customergraph"`)
@@ -363,7 +409,8 @@ func authenticate(keys []secret, next http.Handler) http.Handler {
 			})
 			return
 		}
-		next.ServeHTTP(w, r)
+		ctx := budget.WithClient(r.Context(), "client-"+strconv.Itoa(which+1))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
