@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -310,7 +311,10 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 		if st := extension.GetComplexityStats(ctx); st != nil {
 			cost = int64(st.Complexity)
 		}
-		release, err := gate.Acquire(ctx, cost)
+		// Waiting for admission and the prefetch count against the
+		// request's deadline; so does every root field, below.
+		dctx := withinDeadline(ctx)
+		release, err := gate.Acquire(dctx, cost)
 		if err != nil {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
 				Message:    "the server is busy; retry shortly",
@@ -320,7 +324,7 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 		// Queries and mutations have one response: release after it. The
 		// request's end releases too, should no response ever be asked for.
 		stop := context.AfterFunc(ctx, release)
-		resolvers.Prefetch(ctx)
+		resolvers.Prefetch(dctx)
 		responses := next(ctx)
 		return func(ctx context.Context) *graphql.Response {
 			defer func() {
@@ -329,6 +333,9 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 			}()
 			return responses(ctx)
 		}
+	})
+	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		return next(withinDeadline(ctx))
 	})
 	// Say which parts of the answer were served stale because the upstream
 	// failed, and what the request learnt of the upstream budget.
@@ -358,15 +365,53 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 	return srv
 }
 
-// withDeadline bounds each request to timeout, everything included: a
-// request whose upstream is slow still answers by then. It also keeps the
-// upstream budget figures the request learns, for its response.
+// withDeadline gives each request a deadline, timeout from now, that
+// bounds its work (see withinDeadline) so that a request whose upstream is
+// slow still answers by then. It also keeps the upstream budget figures the
+// request learns, for its response.
+//
+// The request's own context does not end at the deadline: the answer, with
+// an error for each field that ran out of time, is written after it.
 func withDeadline(timeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
+		d := &requestDeadline{at: time.Now().Add(timeout)}
+		defer d.release()
+		ctx := context.WithValue(r.Context(), deadlineKey{}, d)
 		next.ServeHTTP(w, r.WithContext(budget.Track(ctx)))
 	})
+}
+
+// requestDeadline is when a request must be answered by, and the contexts
+// that end then.
+type requestDeadline struct {
+	at      time.Time
+	mu      sync.Mutex
+	cancels []context.CancelFunc
+}
+
+type deadlineKey struct{}
+
+// withinDeadline returns ctx ending at the request's deadline (or ctx when
+// there is none). Its resources are released when the request is over.
+func withinDeadline(ctx context.Context) context.Context {
+	d, ok := ctx.Value(deadlineKey{}).(*requestDeadline)
+	if !ok {
+		return ctx
+	}
+	ctx, cancel := context.WithDeadline(ctx, d.at)
+	d.mu.Lock()
+	d.cancels = append(d.cancels, cancel)
+	d.mu.Unlock()
+	return ctx
+}
+
+func (d *requestDeadline) release() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, cancel := range d.cancels {
+		cancel()
+	}
+	d.cancels = nil
 }
 
 // authenticate lets through requests bearing one of keys. Keys are compared
