@@ -86,22 +86,26 @@ func (g *Guard) Before(ctx context.Context) (after func(Outcome), err error) {
 	if g.br != nil {
 		t, err := g.br.Allow()
 		if err != nil {
-			var oe *breaker.OpenError
-			errors.As(err, &oe)
-			return nil, g.refuse(ReasonBreaker, oe.RetryAfter, err)
+			var wait time.Duration
+			if oe, ok := errors.AsType[*breaker.OpenError](err); ok {
+				wait = oe.RetryAfter
+			}
+			return nil, g.refuse(ReasonBreaker, wait, err)
 		}
 		ticket = t
 	}
 	if g.lim != nil {
 		if err := g.lim.Take(ctx); err != nil {
 			ticket.Done(breaker.Ignored)
-			var we *budget.WaitError
-			errors.As(err, &we)
+			var wait time.Duration
+			if we, ok := errors.AsType[*budget.WaitError](err); ok {
+				wait = we.RetryAfter
+			}
 			reason := ReasonBudget
 			if errors.Is(err, budget.ErrPaused) {
 				reason = ReasonRateLimit
 			}
-			return nil, g.refuse(reason, we.RetryAfter, err)
+			return nil, g.refuse(reason, wait, err)
 		}
 	}
 	return func(o Outcome) {
