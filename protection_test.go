@@ -353,9 +353,12 @@ func refusedByBudget(t *testing.T, s *stack, key string, c simCustomer) *respons
 }
 
 // TestBudget: with a budget of 5, the sixth cold lookup makes no upstream
-// call and is RATE_LIMITED; cached customers are still served.
+// call and is RATE_LIMITED; cached customers are still served, stale ones
+// too.
 func TestBudget(t *testing.T) {
-	s := newStack(t, stackOptions{env: map[string]string{"UPSTREAM_BUDGET": "5", "UPSTREAM_BUDGET_CLIENT_SHARE": "1"}})
+	s := newStack(t, stackOptions{env: map[string]string{
+		"UPSTREAM_BUDGET": "5", "UPSTREAM_BUDGET_CLIENT_SHARE": "1", "CACHE_TTL": "1s",
+	}})
 	cs := s.customers(7)
 	for i, c := range cs[:5] {
 		r := s.lookup(testKey, c.ID)
@@ -378,6 +381,11 @@ func TestBudget(t *testing.T) {
 	}
 	if got := s.metric(`customergraph_upstream_refused_total{reason="budget"}`); got != 1 {
 		t.Errorf("refused_total{reason=budget} = %v; want 1", got)
+	}
+	time.Sleep(1200 * time.Millisecond) // past the TTL: the budget refuses the refresh
+	r = s.lookup(testKey, cs[1].ID)
+	if !found(r, cs[1].ID) || !strings.Contains(string(r.Extensions), `"stale"`) {
+		t.Errorf("stale lookup with the budget spent: data %s, errors %+v, extensions %s; want the customer, marked stale", r.Data, r.Errors, r.Extensions)
 	}
 	if got := s.metric("customergraph_upstream_budget_remaining"); got != 0 {
 		t.Errorf("budget_remaining = %v; want 0", got)
