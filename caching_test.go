@@ -92,7 +92,8 @@ func TestNegativeCaching(t *testing.T) {
 }
 
 func TestErrorsAreNotCached(t *testing.T) {
-	s := newStack(t, stackOptions{})
+	// Without a circuit breaker, which would stop asking after failures.
+	s := newStack(t, stackOptions{env: map[string]string{"BREAKER_FAILURES": "0"}})
 	c := s.customers(1)[0]
 	for _, status := range []int{503, 429} {
 		s.sim.SetFaults(tiquosim.Faults{Status: status, RetryAfter: 1, Routes: []string{"get"}})
@@ -100,6 +101,9 @@ func TestErrorsAreNotCached(t *testing.T) {
 		for range 2 {
 			if r := s.post(`query($e: String) { customer(email: $e) { id } }`, map[string]any{"e": *c.Email}); len(r.Errors) == 0 {
 				t.Fatalf("status %d: lookup succeeded; want an error", status)
+			}
+			if status == 429 {
+				time.Sleep(1100 * time.Millisecond) // the pause the 429 asked for
 			}
 		}
 		if got := s.stats(); got.Get < 2 {
@@ -115,7 +119,9 @@ func TestErrorsAreNotCached(t *testing.T) {
 }
 
 func TestStaleIfError(t *testing.T) {
-	s := newStack(t, stackOptions{env: map[string]string{"CACHE_TTL": "1s", "STALE_IF_ERROR": "1h"}})
+	// Without a circuit breaker, so that the upstream answers as soon as it
+	// recovers (TestBreaker serves stale while the circuit is open).
+	s := newStack(t, stackOptions{env: map[string]string{"CACHE_TTL": "1s", "STALE_IF_ERROR": "1h", "BREAKER_FAILURES": "0"}})
 	cs := s.customers(2)
 	q := `query($a: ID, $b: ID) { a: customer(id: $a) { id displayName } b: customer(id: $b) { id marketingOptIn } }`
 	vars := map[string]any{"a": cs[0].ID, "b": cs[1].ID}
@@ -123,7 +129,7 @@ func TestStaleIfError(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond) // past the TTL and its jitter
 
 	for _, status := range []int{503, 429} {
-		s.sim.SetFaults(tiquosim.Faults{Status: status, RetryAfter: 5, Routes: []string{"get"}})
+		s.sim.SetFaults(tiquosim.Faults{Status: status, RetryAfter: 1, Routes: []string{"get"}})
 		r := s.post(q, vars)
 		if len(r.Errors) != 0 {
 			t.Fatalf("status %d: errors %+v; want the stale customers", status, r.Errors)
@@ -143,9 +149,10 @@ func TestStaleIfError(t *testing.T) {
 			}
 		}
 	}
-	// When the upstream answers again, the answer is fresh and says nothing
-	// about staleness.
+	// When the upstream answers again (and the pause the 429 asked for is
+	// over), the answer is fresh and says nothing about staleness.
 	s.sim.ClearFaults()
+	time.Sleep(1100 * time.Millisecond)
 	if stale := staleExtension(t, s, q, vars); len(stale) != 0 {
 		t.Errorf("after recovery extensions.stale = %+v; want none", stale)
 	}
@@ -225,7 +232,9 @@ func TestTTLJitter(t *testing.T) {
 // write-back when cold.
 func TestRedisRoundTripsPerBatch(t *testing.T) {
 	srv := cachetest.StartServer(t, 0)
-	s := newStack(t, stackOptions{redisAddr: srv.Addr})
+	// The cache's commands alone: the upstream budget takes a token with a
+	// script of its own for every upstream call.
+	s := newStack(t, stackOptions{redisAddr: srv.Addr, env: map[string]string{"UPSTREAM_BUDGET": "0"}})
 	cs := s.customers(50)
 	var b strings.Builder
 	b.WriteString("{")

@@ -27,7 +27,8 @@ type config struct {
 	NegativeTTL     time.Duration
 	StaleIfError    time.Duration
 	RedisTimeout    time.Duration
-	UpstreamTimeout time.Duration
+	UpstreamTimeout time.Duration // per attempt
+	RequestTimeout  time.Duration // per GraphQL request, everything included
 	Introspection   bool
 	ComplexityLimit int
 	MaxInflightCost int           // admission budget: summed complexity executing at once
@@ -39,6 +40,14 @@ type config struct {
 	LogLevel        slog.Level
 	LogFormat       string // "text" or "json"
 	ShutdownTimeout time.Duration
+
+	// The upstream's protection, per upstream key: the circuit breaker
+	// (0 failures: none) and the request budget (0: none).
+	BreakerFailures           int
+	BreakerCoolDown           time.Duration
+	UpstreamBudget            int
+	UpstreamBudgetWindow      time.Duration
+	UpstreamBudgetClientShare float64
 }
 
 // secret is a configuration value that must never be logged.
@@ -79,6 +88,12 @@ func (c config) LogValue() slog.Value {
 		slog.Duration("staleIfError", c.StaleIfError),
 		slog.Duration("redisTimeout", c.RedisTimeout),
 		slog.Duration("upstreamTimeout", c.UpstreamTimeout),
+		slog.Duration("requestTimeout", c.RequestTimeout),
+		slog.Int("breakerFailures", c.BreakerFailures),
+		slog.Duration("breakerCoolDown", c.BreakerCoolDown),
+		slog.Int("upstreamBudget", c.UpstreamBudget),
+		slog.Duration("upstreamBudgetWindow", c.UpstreamBudgetWindow),
+		slog.Float64("upstreamBudgetClientShare", c.UpstreamBudgetClientShare),
 		slog.Bool("introspection", c.Introspection),
 		slog.Int("complexityLimit", c.ComplexityLimit),
 		slog.Int("maxInflightCost", c.MaxInflightCost),
@@ -94,7 +109,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 		NegativeTTL:     30 * time.Second,
 		StaleIfError:    time.Hour,
 		RedisTimeout:    50 * time.Millisecond,
-		UpstreamTimeout: 10 * time.Second,
+		UpstreamTimeout: 3 * time.Second,
+		RequestTimeout:  8 * time.Second,
+
+		BreakerFailures:           5,
+		BreakerCoolDown:           30 * time.Second,
+		UpstreamBudget:            1000,
+		UpstreamBudgetWindow:      time.Hour,
+		UpstreamBudgetClientShare: 0.5,
+
 		Introspection:   true,
 		ComplexityLimit: 20_000,
 		MaxInflightCost: 8_000 * runtime.GOMAXPROCS(0),
@@ -126,6 +149,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p.duration("STALE_IF_ERROR", &c.StaleIfError, 0, 7*24*time.Hour)
 	p.duration("REDIS_TIMEOUT", &c.RedisTimeout, time.Millisecond, 10*time.Second)
 	p.duration("UPSTREAM_TIMEOUT", &c.UpstreamTimeout, 10*time.Millisecond, 5*time.Minute)
+	p.duration("REQUEST_TIMEOUT", &c.RequestTimeout, 100*time.Millisecond, 10*time.Minute)
+	p.int("BREAKER_FAILURES", &c.BreakerFailures, 0, 1000)
+	p.duration("BREAKER_COOLDOWN", &c.BreakerCoolDown, 100*time.Millisecond, time.Hour)
+	p.int("UPSTREAM_BUDGET", &c.UpstreamBudget, 0, 100_000_000)
+	p.duration("UPSTREAM_BUDGET_WINDOW", &c.UpstreamBudgetWindow, time.Second, 7*24*time.Hour)
+	p.float("UPSTREAM_BUDGET_CLIENT_SHARE", &c.UpstreamBudgetClientShare, 0.01, 1)
 	p.bool("INTROSPECTION", &c.Introspection)
 	p.int("COMPLEXITY_LIMIT", &c.ComplexityLimit, 1, 10_000_000)
 	p.int("MAX_INFLIGHT_COST", &c.MaxInflightCost, 1, 1_000_000_000)
@@ -228,6 +257,19 @@ func (p *parser) duration(name string, dst *time.Duration, lo, hi time.Duration)
 		return
 	}
 	*dst = d
+}
+
+func (p *parser) float(name string, dst *float64, lo, hi float64) {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f >= lo && f <= hi) {
+		p.fail(name, v, fmt.Sprintf("a number from %g to %g", lo, hi))
+		return
+	}
+	*dst = f
 }
 
 func (p *parser) bool(name string, dst *bool) {

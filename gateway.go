@@ -13,6 +13,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"customergraph/internal/budget"
 	"customergraph/internal/identifier"
 	"customergraph/internal/tiquo"
 	"customergraph/loaders"
@@ -32,7 +33,7 @@ type tenant struct {
 // clientKey is one configured client key, kept as its SHA-256 digest.
 type clientKey struct {
 	digest [sha256.Size]byte
-	label  string // "<tenant>/<n>": never the key
+	label  string // "client-<n>" by the key's place in its tenant's list, for its share of the budget: never the key
 	tenant *tenant
 }
 
@@ -79,7 +80,8 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		unauthorized(w, "missing or invalid API key: send Authorization: Bearer <key>")
 		return
 	}
-	g.keys[match].tenant.api.ServeHTTP(w, r)
+	k := &g.keys[match]
+	k.tenant.api.ServeHTTP(w, r.WithContext(budget.WithClient(r.Context(), k.label)))
 }
 
 // maxKeyLen bounds a bearer key; longer ones are refused unread.
@@ -131,9 +133,10 @@ func (p *passthrough) serve(w http.ResponseWriter, r *http.Request, key string) 
 		unauthorized(w, "missing or invalid API key: send Authorization: Bearer <key>")
 		return
 	}
-	switch err := t.keys.admit(r.Context(), t.up, p.now, p.verifyTTL, p.staleMax); {
+	ctx := budget.WithClient(r.Context(), "key")
+	switch err := t.keys.admit(ctx, t.up, p.now, p.verifyTTL, p.staleMax); {
 	case err == nil:
-		t.api.ServeHTTP(w, r)
+		t.api.ServeHTTP(w, r.WithContext(ctx))
 	case errors.Is(err, errKeyRejected):
 		unauthorized(w, "the customer service rejected this API key")
 	case errors.Is(err, loaders.ErrRateLimited):

@@ -7,20 +7,25 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"customergraph/internal/guard"
 	"customergraph/internal/identifier"
 	"customergraph/internal/tiquo"
 	"customergraph/loaders"
 )
 
-// upstreamMetrics counts and times every call to the upstream, by
-// operation and outcome: the upstream's request budget, as spent. One set
-// serves every tenant.
+// upstreamMetrics are the figures of the upstream clients: calls by
+// operation and outcome, their latency, the calls the guard refused, the
+// circuit's state and the budget left. They are registered once and shared
+// by every upstream client.
 type upstreamMetrics struct {
-	calls    *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	calls       *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	refused     *prometheus.CounterVec
+	circuitOpen *prometheus.GaugeVec // by tenant
+	remaining   *prometheus.GaugeVec // by tenant; nil without a budget
 }
 
-func newUpstreamMetrics(reg prometheus.Registerer) *upstreamMetrics {
+func newUpstreamMetrics(reg prometheus.Registerer, budget bool) *upstreamMetrics {
 	m := &upstreamMetrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "customergraph", Subsystem: "upstream", Name: "requests_total",
@@ -31,25 +36,43 @@ func newUpstreamMetrics(reg prometheus.Registerer) *upstreamMetrics {
 			Help:    "Duration of calls to the upstream API, retries included.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 		}, []string{"op"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "customergraph", Subsystem: "upstream", Name: "refused_total",
+			Help: "Upstream requests (retries included) not sent, by reason: breaker (the circuit is open), rate_limit (the upstream asked to wait), budget (the request budget or the client's share is spent).",
+		}, []string{"reason"}),
+		circuitOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "customergraph", Subsystem: "upstream", Name: "circuit_open",
+			Help: "1 while the tenant's upstream circuit breaker is open or half-open, else 0. In passthrough mode, of the key that changed it last.",
+		}, []string{"tenant"}),
 	}
-	reg.MustRegister(m.calls, m.duration)
+	for _, r := range []guard.Reason{guard.ReasonBreaker, guard.ReasonRateLimit, guard.ReasonBudget} {
+		m.refused.WithLabelValues(string(r))
+	}
+	reg.MustRegister(m.calls, m.duration, m.refused, m.circuitOpen)
+	if budget {
+		m.remaining = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "customergraph", Subsystem: "upstream", Name: "budget_remaining",
+			Help: "Upstream requests left in the tenant's budget, shared by every instance, as this instance last saw it. In passthrough mode, of the key used last.",
+		}, []string{"tenant"})
+		reg.MustRegister(m.remaining)
+	}
 	return m
 }
 
-// wrap returns next, metered.
-func (m *upstreamMetrics) wrap(next loaders.Upstream) *meteredUpstream {
-	return &meteredUpstream{next: next, m: m}
-}
-
-// meteredUpstream is an upstream whose calls upstreamMetrics records.
+// meteredUpstream counts and times every call to the upstream, by
+// operation and outcome: the upstream's request budget, as spent.
 type meteredUpstream struct {
 	next loaders.Upstream
-	m    *upstreamMetrics
+	*upstreamMetrics
+}
+
+func (m *upstreamMetrics) meter(next loaders.Upstream) *meteredUpstream {
+	return &meteredUpstream{next: next, upstreamMetrics: m}
 }
 
 func (m *meteredUpstream) observe(op string, start time.Time, err error) {
-	m.m.duration.WithLabelValues(op).Observe(time.Since(start).Seconds())
-	m.m.calls.WithLabelValues(op, outcome(err)).Inc()
+	m.duration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	m.calls.WithLabelValues(op, outcome(err)).Inc()
 }
 
 // outcome names the result of an upstream call for metrics.
@@ -57,6 +80,8 @@ func outcome(err error) string {
 	switch {
 	case err == nil:
 		return "ok"
+	case errors.As(err, new(*guard.Refusal)):
+		return "refused"
 	case errors.Is(err, tiquo.ErrNotFound):
 		return "not_found"
 	case errors.Is(err, tiquo.ErrRateLimited):

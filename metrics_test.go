@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"customergraph/internal/breaker"
+	"customergraph/internal/budget"
+	"customergraph/internal/guard"
 	"customergraph/internal/tiquo"
 )
 
@@ -22,6 +25,8 @@ func TestOutcome(t *testing.T) {
 		{&tiquo.Error{Kind: tiquo.ErrUnauthorized}, "unauthorized"},
 		{fmt.Errorf("get: %w", context.Canceled), "cancelled"},
 		{&tiquo.Error{Kind: tiquo.ErrUnexpected}, "error"},
+		{&tiquo.Error{Kind: tiquo.ErrRateLimited, Err: &guard.Refusal{Reason: guard.ReasonBudget, Err: budget.ErrSpent}}, "refused"},
+		{&tiquo.Error{Kind: tiquo.ErrUnavailable, Err: &guard.Refusal{Reason: guard.ReasonBreaker, Err: breaker.ErrOpen}}, "refused"},
 	}
 	for _, tt := range tests {
 		if got := outcome(tt.err); got != tt.want {

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -37,6 +38,7 @@ import (
 	"customergraph/graph"
 	"customergraph/graph/model"
 	"customergraph/internal/admission"
+	"customergraph/internal/budget"
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
 	"customergraph/internal/tiquo"
@@ -140,6 +142,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		pinger
 		Stats() cache.Stats
 	}
+	var budgetStore redis.UniversalClient // nil: the budget is this instance's
 	if cfg.RedisURL == "" {
 		m := cache.NewMemory(cache.MemoryOptions{})
 		a.closers = append(a.closers, m.Close)
@@ -154,6 +157,17 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		}
 		a.closers = append(a.closers, r.Close)
 		store = r
+		if cfg.UpstreamBudget > 0 {
+			// The budget's own connections, so that a busy cache never
+			// holds up a Take.
+			rdb, err := cache.ParseRedisURL(string(cfg.RedisURL), cache.RedisOptions{Timeout: cfg.RedisTimeout})
+			if err != nil {
+				a.Close()
+				return nil, fmt.Errorf("redis: %w", err)
+			}
+			a.closers = append(a.closers, rdb.Close)
+			budgetStore = rdb
+		}
 		pctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		if err := r.Ping(pctx); err != nil {
 			log.Warn("redis does not answer yet; serving from the upstream until it does", "err", err)
@@ -167,7 +181,12 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerCacheMetrics(reg, store)
-	metrics := newUpstreamMetrics(reg)
+	shared := upstreamShared{
+		cfg:     cfg,
+		redis:   budgetStore,
+		metrics: newUpstreamMetrics(reg, cfg.UpstreamBudget > 0),
+		log:     log,
+	}
 
 	gate := admission.New(int64(cfg.MaxInflightCost), cfg.AdmissionWait)
 	registerAdmissionMetrics(reg, gate)
@@ -183,19 +202,20 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			hc = tiquo.NewHTTPClient()
 			clients[u.Host] = hc
 		}
-		client, err := tiquo.New(upstreamURL, key, &tiquo.Options{Timeout: cfg.UpstreamTimeout, HTTPClient: hc})
+		ns := cache.Namespace(upstreamURL, key, cfg.CacheNamespace)
+		up, err := newUpstream(shared, name, upstreamURL, key, hc, cache.NewKeyspace(ns))
 		if err != nil {
-			return nil, fmt.Errorf("tenant %q: upstream client: %w", name, err)
+			return nil, fmt.Errorf("tenant %q: %w", name, err)
 		}
-		var up loaders.Upstream = metrics.wrap(client)
 		if keys != nil {
 			up = &watchedUpstream{next: up, keys: keys, now: time.Now}
 		}
 		svc := loaders.New(loaders.Config{
-			Upstream:  up,
-			Cache:     store,
-			Namespace: cache.Namespace(upstreamURL, key, cfg.CacheNamespace),
-			TTL:       cfg.CacheTTL,
+			Upstream:    up,
+			Cache:       store,
+			Namespace:   ns,
+			CallTimeout: cfg.RequestTimeout,
+			TTL:         cfg.CacheTTL,
 			// 0 in the configuration means off; in loaders.Config, default.
 			NegativeTTL:  offIfZero(cfg.NegativeTTL),
 			StaleIfError: offIfZero(cfg.StaleIfError),
@@ -241,14 +261,14 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		for i, k := range tc.ClientKeys {
 			g.keys = append(g.keys, clientKey{
 				digest: sha256.Sum256([]byte(k)),
-				label:  fmt.Sprintf("%s/%d", tc.Name, i+1),
+				label:  fmt.Sprintf("client-%d", i+1),
 				tenant: t,
 			})
 		}
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", withCORS(cfg.CORSOrigins, g))
+	mux.Handle("/graphql", withCORS(cfg.CORSOrigins, withDeadline(cfg.RequestTimeout, g)))
 	mux.Handle("GET /{$}", playground.Handler("customergraph", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -389,7 +409,10 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 		if st := extension.GetComplexityStats(ctx); st != nil {
 			cost = int64(st.Complexity)
 		}
-		release, err := gate.Acquire(ctx, cost)
+		// Waiting for admission and the prefetch count against the
+		// request's deadline; so does every root field, below.
+		dctx := withinDeadline(ctx)
+		release, err := gate.Acquire(dctx, cost)
 		if err != nil {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
 				Message:    "the server is busy; retry shortly",
@@ -399,7 +422,7 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 		// Queries and mutations have one response: release after it. The
 		// request's end releases too, should no response ever be asked for.
 		stop := context.AfterFunc(ctx, release)
-		resolvers.Prefetch(ctx)
+		resolvers.Prefetch(dctx)
 		responses := next(ctx)
 		return func(ctx context.Context) *graphql.Response {
 			defer func() {
@@ -409,23 +432,84 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 			return responses(ctx)
 		}
 	})
+	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		return next(withinDeadline(ctx))
+	})
 	// Say which parts of the answer were served stale because the upstream
-	// failed.
+	// failed, and what the request learnt of the upstream budget.
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
-		if l, ok := loaders.From(ctx); ok && resp != nil {
-			if stale := l.Stale(); len(stale) > 0 {
-				if resp.Extensions == nil {
-					resp.Extensions = map[string]any{}
-				}
-				resp.Extensions["stale"] = stale
+		if resp == nil {
+			return nil
+		}
+		extend := func(name string, v any) {
+			if resp.Extensions == nil {
+				resp.Extensions = map[string]any{}
 			}
+			resp.Extensions[name] = v
+		}
+		if l, ok := loaders.From(ctx); ok {
+			if stale := l.Stale(); len(stale) > 0 {
+				extend("stale", stale)
+			}
+		}
+		if b, ok := budget.Used(ctx); ok {
+			extend("budget", b)
 		}
 		return resp
 	})
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(log))
 	srv.SetRecoverFunc(resolvers.Recover(log))
 	return srv
+}
+
+// withDeadline gives each request a deadline, timeout from now, that
+// bounds its work (see withinDeadline) so that a request whose upstream is
+// slow still answers by then. It also keeps the upstream budget figures the
+// request learns, for its response.
+//
+// The request's own context does not end at the deadline: the answer, with
+// an error for each field that ran out of time, is written after it.
+func withDeadline(timeout time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := &requestDeadline{at: time.Now().Add(timeout)}
+		defer d.release()
+		ctx := context.WithValue(r.Context(), deadlineKey{}, d)
+		next.ServeHTTP(w, r.WithContext(budget.Track(ctx)))
+	})
+}
+
+// requestDeadline is when a request must be answered by, and the contexts
+// that end then.
+type requestDeadline struct {
+	at      time.Time
+	mu      sync.Mutex
+	cancels []context.CancelFunc
+}
+
+type deadlineKey struct{}
+
+// withinDeadline returns ctx ending at the request's deadline (or ctx when
+// there is none). Its resources are released when the request is over.
+func withinDeadline(ctx context.Context) context.Context {
+	d, ok := ctx.Value(deadlineKey{}).(*requestDeadline)
+	if !ok {
+		return ctx
+	}
+	ctx, cancel := context.WithDeadline(ctx, d.at)
+	d.mu.Lock()
+	d.cancels = append(d.cancels, cancel)
+	d.mu.Unlock()
+	return ctx
+}
+
+func (d *requestDeadline) release() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, cancel := range d.cancels {
+		cancel()
+	}
+	d.cancels = nil
 }
 
 // withCORS lets browsers on origins call the API with a bearer key.

@@ -101,9 +101,10 @@ type gqlError struct {
 }
 
 type response struct {
-	Status int
-	Data   json.RawMessage `json:"data"`
-	Errors []gqlError      `json:"errors"`
+	Status     int
+	Data       json.RawMessage `json:"data"`
+	Errors     []gqlError      `json:"errors"`
+	Extensions json.RawMessage `json:"extensions"`
 }
 
 // code returns the extensions.code of the error at path (e.g. "b"), or "".

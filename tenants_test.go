@@ -340,10 +340,12 @@ func TestPassthrough(t *testing.T) {
 		t.Errorf("beta after alpha's revocation: %+v", r.Errors)
 	}
 
-	// Every key written carries one of the keys' namespaces.
+	// Every key written carries one of the keys' namespaces (the unknown
+	// key's verification took a token from its own budget).
 	assertKeysPrefixed(t, redisSrv.Addr, []string{
 		cache.KeyPrefix + ":{" + cache.Namespace(sim.simURL, "pass-key-alpha-5d1", s.cfg.CacheNamespace) + "}:",
 		cache.KeyPrefix + ":{" + cache.Namespace(sim.simURL, "pass-key-beta-e07", s.cfg.CacheNamespace) + "}:",
+		cache.KeyPrefix + ":{" + cache.Namespace(sim.simURL, "pass-key-unknown-000", s.cfg.CacheNamespace) + "}:",
 	})
 }
 

@@ -17,10 +17,14 @@ import (
 // missed the cache just before the write joins the result instead of
 // calling again. Results are dropped linger after the call; errors at once.
 //
-// The call runs detached from the leader's context (the upstream client's
-// own timeouts bound it), so a leader whose client went away does not fail
-// the followers; each caller still stops waiting when its own context ends.
+// The call runs detached from the leader's context, so a leader whose
+// client went away, or whose deadline passed, does not fail the followers;
+// each caller still stops waiting when its own context ends. The call's own
+// context ends after timeout (none when 0), so that no call outlives the
+// requests that could be waiting for it.
 type flight[K comparable, V any] struct {
+	timeout time.Duration
+
 	mu    sync.Mutex
 	calls map[K]*call[V]
 }
@@ -55,7 +59,12 @@ func (f *flight[K, V]) do(ctx context.Context, key K, since time.Time, fn func(c
 		f.calls[key] = c
 		leader = true
 		go func() {
-			c.val, c.err = fn(context.WithoutCancel(ctx))
+			cctx, cancel := context.WithoutCancel(ctx), context.CancelFunc(func() {})
+			if f.timeout > 0 {
+				cctx, cancel = context.WithTimeout(cctx, f.timeout)
+			}
+			c.val, c.err = fn(cctx)
+			cancel()
 			close(c.done)
 			if c.err != nil {
 				f.drop(key, c)

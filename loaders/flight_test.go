@@ -156,3 +156,28 @@ func TestOutdatedReadsAreNotShared(t *testing.T) {
 		t.Error("an update is remembered past linger")
 	}
 }
+
+// TestFlightTimeout: a shared call ends at the flight's timeout, even when
+// no caller waits for it any more.
+func TestFlightTimeout(t *testing.T) {
+	f := flight[string, int]{timeout: 50 * time.Millisecond}
+	ended := make(chan error, 1)
+	fn := func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return 0, ctx.Err()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, err, _ := f.do(ctx, "k", time.Time{}, fn); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("do = %v; want the caller's deadline", err)
+	}
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("the call ended with %v; want its deadline", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call did not end at the flight's timeout")
+	}
+}

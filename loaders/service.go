@@ -75,6 +75,11 @@ type Config struct {
 	// CursorKey signs connection cursors, so that a cursor that is not
 	// ours is rejected. Default: derived from Namespace.
 	CursorKey []byte
+	// CallTimeout bounds an upstream read shared between requests: it runs
+	// detached from the request that started it, so that request's deadline
+	// does not end it for the others. Set it to the longest a request
+	// waits. Default 10s.
+	CallTimeout time.Duration
 	// Fanout bounds the concurrent upstream calls of one batch. Default 64.
 	Fanout int
 	// Wait is how long a loader collects keys before it runs a batch.
@@ -129,6 +134,8 @@ func New(cfg Config) *Service {
 	if s.fanout <= 0 {
 		s.fanout = 64
 	}
+	s.gets.timeout = orDefault(cfg.CallTimeout, 10*time.Second)
+	s.searches.timeout = s.gets.timeout
 	if s.log == nil {
 		s.log = slog.Default()
 	}

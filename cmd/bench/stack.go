@@ -148,7 +148,7 @@ func (b *bench) startFacade(ctx context.Context, name string) (*facade, error) {
 		return nil, err
 	}
 	_, port, _ := net.SplitHostPort(addr)
-	env := withEnv(os.Environ(), map[string]string{
+	set := map[string]string{
 		"PORT":             port,
 		"UPSTREAM_URL":     b.sim.url,
 		"UPSTREAM_API_KEY": b.cfg.simKey,
@@ -156,7 +156,13 @@ func (b *bench) startFacade(ctx context.Context, name string) (*facade, error) {
 		"FACADE_API_KEYS":  b.cfg.facadeKey,
 		"CACHE_NAMESPACE":  "bench-" + b.runID + "-" + name,
 		"LOG_LEVEL":        "warn",
-	})
+	}
+	// The simulator has no hourly limit here, and the workloads make far
+	// more than an hour's budget of calls: no budget, unless one is given.
+	if os.Getenv("UPSTREAM_BUDGET") == "" {
+		set["UPSTREAM_BUDGET"] = "0"
+	}
+	env := withEnv(os.Environ(), set)
 	c, err := b.procs.start("facade-"+name, b.facadeBin, nil, env)
 	if err != nil {
 		return nil, err

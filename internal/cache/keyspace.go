@@ -19,6 +19,7 @@ const namespaceLabel = "customergraph/cache/namespace/v1"
 //
 //	cg:v1:{<namespace>}:c:<id>            a customer document
 //	cg:v1:{<namespace>}:a:<kind>:<value>  an alias (link) to a document key
+//	cg:v1:{<namespace>}:l:<name>          the tenant's upstream limits (budget, pause)
 //
 // The braces make the namespace a Redis Cluster hash tag: all the keys of a
 // tenant live in one slot, which lets the Lua script behind Redis.Get read
@@ -51,6 +52,12 @@ func (k Keyspace) Customer(id string) string {
 // (case, formatting) before calling Alias.
 func (k Keyspace) Alias(kind, value string) string {
 	return k.prefix + "a:" + kind + ":" + value
+}
+
+// Limit returns the key of the upstream limit state name, such as the
+// tenant's request budget or a rate-limit pause.
+func (k Keyspace) Limit(name string) string {
+	return k.prefix + "l:" + name
 }
 
 // Namespace derives a tenant namespace from parts, typically the upstream

@@ -14,6 +14,7 @@ func TestKeyspace(t *testing.T) {
 		{ks.Alias("email", "ada@example.com"), "cg:v1:{tenant1}:a:email:ada@example.com"},
 		{ks.Alias("phone", "+44 20 7946 0000"), "cg:v1:{tenant1}:a:phone:+44 20 7946 0000"},
 		{ks.Alias("number", "C-1:2"), "cg:v1:{tenant1}:a:number:C-1:2"},
+		{ks.Limit("budget"), "cg:v1:{tenant1}:l:budget"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -26,7 +27,7 @@ func TestKeyspace(t *testing.T) {
 			t.Errorf("key %q has hash tag %q, want the namespace", tt.got, tag)
 		}
 	}
-	if ks.Customer("1") == ks.Alias("c", "1") || ks.Customer("1") == NewKeyspace("tenant2").Customer("1") {
+	if ks.Customer("1") == ks.Alias("c", "1") || ks.Limit("x") == ks.Customer("x") || ks.Customer("1") == NewKeyspace("tenant2").Customer("1") {
 		t.Error("keys collide")
 	}
 }

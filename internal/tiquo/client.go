@@ -3,7 +3,11 @@
 //
 // Every method maps failures to an *Error that matches one of the Err*
 // values with errors.Is. GET requests are retried on 5xx responses,
-// connection errors and attempt timeouts; PATCH requests never are.
+// connection errors and attempt timeouts; PATCH requests never are. No
+// retry is started whose backoff would end after the context's deadline.
+//
+// Options.Before sees every attempt, retries included, and may refuse it:
+// the place for a circuit breaker, a request budget or a rate-limit pause.
 package tiquo
 
 import (
@@ -40,6 +44,21 @@ type Options struct {
 	RetryBase time.Duration
 	// UserAgent is sent with every request. Default "customergraph".
 	UserAgent string
+	// Before, when set, is called before every attempt, retries included,
+	// with the request's method. A non-nil error ends the call there: the
+	// attempt is not sent and nothing is retried. The call returns that
+	// error with Op set if it is an *Error, and otherwise wrapped in an
+	// *Error of Kind ErrUnavailable. Else Before returns the function to
+	// call with the attempt's Result once it is over, or nil.
+	Before func(ctx context.Context, method string) (after func(Result), err error)
+}
+
+// Result describes one attempt, for the function Options.Before returns.
+type Result struct {
+	Method     string
+	Status     int           // the response's HTTP status; 0 when there was none
+	RetryAfter time.Duration // Retry-After of a 429 or 503; 0 when absent
+	Err        error         // nil for a 2xx; else the attempt's error, an *Error
 }
 
 // Defaults for Options.
@@ -71,6 +90,7 @@ type Client struct {
 	maxRetries int
 	retryBase  time.Duration
 	userAgent  string
+	before     func(ctx context.Context, method string) (func(Result), error)
 }
 
 // New returns a Client for the API at baseURL, e.g.
@@ -107,6 +127,7 @@ func New(baseURL, apiKey string, opts *Options) (*Client, error) {
 		maxRetries: o.MaxRetries,
 		retryBase:  o.RetryBase,
 		userAgent:  o.UserAgent,
+		before:     o.Before,
 	}
 	if apiKey != "" {
 		c.authHeader = "Bearer " + apiKey
@@ -301,7 +322,22 @@ func (c *Client) send(ctx context.Context, op, method, path string, body []byte)
 		retries = c.maxRetries
 	}
 	for attempt := 0; ; attempt++ {
+		var after func(Result)
+		if c.before != nil {
+			var err error
+			if after, err = c.before(ctx, method); err != nil {
+				return nil, 0, refused(op, err)
+			}
+		}
 		b, status, retry, err := c.try(ctx, op, method, path, body)
+		if after != nil {
+			r := Result{Method: method, Status: status, Err: err}
+			var te *Error
+			if errors.As(err, &te) {
+				r.RetryAfter = te.RetryAfter
+			}
+			after(r)
+		}
 		if err == nil {
 			return b, status, nil
 		}
@@ -316,6 +352,18 @@ func (c *Client) send(ctx context.Context, op, method, path string, body []byte)
 			return nil, status, err
 		}
 	}
+}
+
+// refused returns the error Options.Before refused an attempt with, as the
+// call's error.
+func refused(op string, err error) error {
+	var te *Error
+	if errors.As(err, &te) {
+		e := *te
+		e.Op = op
+		return &e
+	}
+	return &Error{Op: op, Kind: ErrUnavailable, Err: err}
 }
 
 // try makes one attempt. retry reports whether a GET may be retried.

@@ -659,3 +659,95 @@ func TestSimConcurrent(t *testing.T) {
 		t.Errorf("Stats = %+v, want 200 gets", st)
 	}
 }
+
+// TestSimBefore: Options.Before sees every attempt, retries included, with
+// its result, and its error ends the call without a request or a retry.
+func TestSimBefore(t *testing.T) {
+	sim, url := newSim(t, tiquosim.Options{})
+	var (
+		mu      sync.Mutex
+		seen    []tiquo.Result
+		refuse  func(n int) error // by attempt number, from 1
+		started int
+	)
+	c := newClient(t, url, &tiquo.Options{RetryBase: time.Millisecond, Before: func(ctx context.Context, method string) (func(tiquo.Result), error) {
+		mu.Lock()
+		defer mu.Unlock()
+		started++
+		if refuse != nil {
+			if err := refuse(started); err != nil {
+				return nil, err
+			}
+		}
+		return func(r tiquo.Result) {
+			mu.Lock()
+			seen = append(seen, r)
+			mu.Unlock()
+		}, nil
+	}})
+	reset := func(f func(int) error) {
+		mu.Lock()
+		seen, refuse, started = nil, f, 0
+		mu.Unlock()
+		sim.Reset()
+	}
+	ctx := context.Background()
+
+	// A GET failing with 503 is tried three times, and each attempt is seen.
+	sim.SetFaults(tiquosim.Faults{Status: 503, Rate: 1})
+	reset(nil)
+	if _, err := c.Customer(ctx, john); !errors.Is(err, tiquo.ErrUnavailable) {
+		t.Fatalf("get: %v; want ErrUnavailable", err)
+	}
+	if len(seen) != 3 || seen[0].Method != "GET" || seen[2].Status != 503 || !errors.Is(seen[2].Err, tiquo.ErrUnavailable) {
+		t.Errorf("attempts seen: %+v; want 3 GETs answered 503", seen)
+	}
+	// A PATCH is tried once.
+	reset(nil)
+	c.UpdateCustomer(ctx, "k1234567890abcdef", tiquo.Patch{Notes: tiquo.Some("x")})
+	if len(seen) != 1 || seen[0].Method != "PATCH" || sim.Stats().Patch != 1 {
+		t.Errorf("attempts seen: %+v, stats %+v; want 1 PATCH", seen, sim.Stats())
+	}
+
+	// A refused retry ends the call with the refusal: no more requests.
+	reset(func(n int) error {
+		if n == 2 {
+			return errors.New("circuit open")
+		}
+		return nil
+	})
+	_, err := c.Customer(ctx, john)
+	checkClean(t, err, url)
+	var te *tiquo.Error
+	if !errors.Is(err, tiquo.ErrUnavailable) || !errors.As(err, &te) || te.Op != "get customer" || te.Err == nil || te.Err.Error() != "circuit open" {
+		t.Errorf("refused retry: %#v; want ErrUnavailable wrapping the refusal", err)
+	}
+	if st := sim.Stats(); st.Get != 1 || len(seen) != 1 {
+		t.Errorf("refused retry: %+v, %d attempts seen; want 1 GET", st, len(seen))
+	}
+
+	// A refusal that is an *Error keeps its kind and RetryAfter.
+	reset(func(int) error {
+		return &tiquo.Error{Kind: tiquo.ErrRateLimited, RetryAfter: 3 * time.Second, Err: errors.New("budget spent")}
+	})
+	_, err = c.ListCustomers(ctx, tiquo.ListParams{})
+	if !errors.Is(err, tiquo.ErrRateLimited) || !errors.As(err, &te) || te.Op != "list customers" || te.RetryAfter != 3*time.Second {
+		t.Errorf("refused with an *Error: %#v; want ErrRateLimited, op list customers, RetryAfter 3s", err)
+	}
+	if st := sim.Stats(); st.Total != 0 || len(seen) != 0 {
+		t.Errorf("refused call: %+v; want no request", st)
+	}
+
+	// A 429's Retry-After reaches the result.
+	sim.SetFaults(tiquosim.Faults{Status: 429, RetryAfter: 4})
+	reset(nil)
+	c.Customer(ctx, john)
+	if len(seen) != 1 || seen[0].Status != 429 || seen[0].RetryAfter != 4*time.Second {
+		t.Errorf("429: attempts seen %+v; want one with RetryAfter 4s", seen)
+	}
+	sim.ClearFaults()
+	reset(nil)
+	if _, err := c.Customer(ctx, john); err != nil || len(seen) != 1 || seen[0].Status != 200 || seen[0].Err != nil {
+		t.Errorf("success: %v, attempts seen %+v; want one 200", err, seen)
+	}
+}
