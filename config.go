@@ -22,24 +22,27 @@ type config struct {
 	AuthMode        string         // authKeys or authPassthrough
 	AuthVerifyTTL   time.Duration  // passthrough: how long an upstream acceptance of a key holds
 	PassthroughKeys int            // passthrough: client keys whose tenants are kept at once
-	CacheTTL        time.Duration
-	CacheNamespace  string // extra namespace salt, for deployments sharing a Redis
-	NegativeTTL     time.Duration
-	StaleIfError    time.Duration
-	RedisTimeout    time.Duration
-	UpstreamTimeout time.Duration // per attempt
-	RequestTimeout  time.Duration // per GraphQL request, everything included
-	Introspection   bool
-	ComplexityLimit int
-	MaxInflightCost int           // admission budget: summed complexity executing at once
-	AdmissionWait   time.Duration // how long a request may queue for admission
-	TokenLimit      int
-	QueryCacheSize  int
-	SimCustomers    int
-	CORSOrigins     []string
-	LogLevel        slog.Level
-	LogFormat       string // "text" or "json"
-	ShutdownTimeout time.Duration
+	// PassthroughVerifyRate bounds the upstream verifications of keys a
+	// second, so made-up keys are not relayed upstream at any rate.
+	PassthroughVerifyRate int
+	CacheTTL              time.Duration
+	CacheNamespace        string // extra namespace salt, for deployments sharing a Redis
+	NegativeTTL           time.Duration
+	StaleIfError          time.Duration
+	RedisTimeout          time.Duration
+	UpstreamTimeout       time.Duration // per attempt
+	RequestTimeout        time.Duration // per GraphQL request, everything included
+	Introspection         bool
+	ComplexityLimit       int
+	MaxInflightCost       int           // admission budget: summed complexity executing at once
+	AdmissionWait         time.Duration // how long a request may queue for admission
+	TokenLimit            int
+	QueryCacheSize        int
+	SimCustomers          int
+	CORSOrigins           []string
+	LogLevel              slog.Level
+	LogFormat             string // "text" or "json"
+	ShutdownTimeout       time.Duration
 
 	// The upstream's protection, per upstream key: the circuit breaker
 	// (0 failures: none) and the request budget (0: none).
@@ -118,20 +121,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 		UpstreamBudgetWindow:      time.Hour,
 		UpstreamBudgetClientShare: 0.5,
 
-		Introspection:   true,
-		ComplexityLimit: 20_000,
-		MaxInflightCost: 8_000 * runtime.GOMAXPROCS(0),
-		AdmissionWait:   10 * time.Second,
-		TokenLimit:      5_000,
-		QueryCacheSize:  1_000,
-		SimCustomers:    1_000,
-		CORSOrigins:     []string{"*"},
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       "text",
-		AuthMode:        authKeys,
-		AuthVerifyTTL:   5 * time.Minute,
-		PassthroughKeys: 1_000,
-		ShutdownTimeout: 10 * time.Second,
+		Introspection:         true,
+		ComplexityLimit:       20_000,
+		MaxInflightCost:       8_000 * runtime.GOMAXPROCS(0),
+		AdmissionWait:         10 * time.Second,
+		TokenLimit:            5_000,
+		QueryCacheSize:        1_000,
+		SimCustomers:          1_000,
+		CORSOrigins:           []string{"*"},
+		LogLevel:              slog.LevelInfo,
+		LogFormat:             "text",
+		AuthMode:              authKeys,
+		AuthVerifyTTL:         5 * time.Minute,
+		PassthroughKeys:       1_000,
+		PassthroughVerifyRate: 20,
+		ShutdownTimeout:       10 * time.Second,
 	}
 	p := parser{getenv: getenv}
 	p.int("PORT", &c.Port, 1, 65535)
@@ -171,6 +175,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	p.duration("AUTH_VERIFY_TTL", &c.AuthVerifyTTL, time.Second, 24*time.Hour)
 	p.int("PASSTHROUGH_MAX_KEYS", &c.PassthroughKeys, 1, 1_000_000)
+	p.int("PASSTHROUGH_VERIFY_RATE", &c.PassthroughVerifyRate, 1, 100_000)
 	if v := strings.TrimSpace(getenv("CORS_ORIGINS")); v != "" {
 		c.CORSOrigins = nil
 		for _, o := range strings.Split(v, ",") {

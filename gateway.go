@@ -118,6 +118,7 @@ type passthrough struct {
 	tenants   *lru.Cache[[sha256.Size]byte, *tenant]
 	mu        sync.Mutex // serialises building a tenant
 	build     func(key string) (*tenant, error)
+	verifies  *rateGate     // bounds upstream verifications, instance-wide
 	verifyTTL time.Duration // an acceptance by the upstream holds this long
 	staleMax  time.Duration // a key accepted once may ride out an upstream outage this long
 	now       func() time.Time
@@ -134,11 +135,16 @@ func (p *passthrough) serve(w http.ResponseWriter, r *http.Request, key string) 
 		return
 	}
 	ctx := budget.WithClient(r.Context(), "key")
-	switch err := t.keys.admit(ctx, t.up, p.now, p.verifyTTL, p.staleMax); {
+	switch err := t.keys.admit(ctx, t.up, p.now, p.verifyTTL, p.staleMax, p.verifies.allow); {
 	case err == nil:
 		t.api.ServeHTTP(w, r.WithContext(ctx))
 	case errors.Is(err, errKeyRejected):
 		unauthorized(w, "the customer service rejected this API key")
+	case errors.Is(err, errTooManyVerifications):
+		w.Header().Set("Retry-After", "1")
+		body := graphQLError("too many API keys to verify at once; retry shortly", resolvers.CodeRateLimited)
+		body["errors"].([]any)[0].(map[string]any)["extensions"].(map[string]any)["retryAfterSeconds"] = 1
+		writeJSON(w, http.StatusTooManyRequests, body)
 	case errors.Is(err, loaders.ErrRateLimited):
 		writeJSON(w, http.StatusTooManyRequests, graphQLError("the customer service's rate limit is exhausted; retry later", resolvers.CodeRateLimited))
 	default:
@@ -166,6 +172,10 @@ func (p *passthrough) tenant(key string) (*tenant, error) {
 
 // errKeyRejected: the upstream answered 401 for a passthrough key.
 var errKeyRejected = errors.New("the customer service rejected the API key")
+
+// errTooManyVerifications: the instance's rate of key verifications is
+// spent, so that a flood of made-up keys cannot be relayed to the upstream.
+var errTooManyVerifications = errors.New("too many key verifications")
 
 // keyState is what the upstream last said of a passthrough key. A key is
 // served (from the cache too) only if the upstream accepted it within the
@@ -199,9 +209,10 @@ func (k *keyState) note(now time.Time, err error) {
 }
 
 // admit returns nil if the key may be served, errKeyRejected if the
-// upstream rejected it, or the upstream's error if it could not be asked
-// and the key was never accepted within staleMax.
-func (k *keyState) admit(ctx context.Context, up loaders.Upstream, now func() time.Time, ttl, staleMax time.Duration) error {
+// upstream rejected it, errTooManyVerifications if it needs asking and
+// allow says no, or the upstream's error if it could not be asked and the
+// key was never accepted within staleMax.
+func (k *keyState) admit(ctx context.Context, up loaders.Upstream, now func() time.Time, ttl, staleMax time.Duration, allow func(time.Time) bool) error {
 	k.mu.Lock()
 	t := now()
 	if !k.rejected.IsZero() && !k.rejected.Before(k.accepted) && t.Sub(k.rejected) < rejectMemory {
@@ -214,6 +225,10 @@ func (k *keyState) admit(ctx context.Context, up loaders.Upstream, now func() ti
 	}
 	call := k.verify
 	if call == nil {
+		if !allow(t) {
+			k.mu.Unlock()
+			return errTooManyVerifications
+		}
 		call = &verifyCall{done: make(chan struct{})}
 		k.verify = call
 		// Detached from this request: waiters share the answer even if
@@ -289,11 +304,46 @@ func (u *watchedUpstream) UpdateCustomer(ctx context.Context, id string, p tiquo
 	return c, u.watch(err)
 }
 
-// newPassthrough returns the passthrough tenants, at most size of them.
-func newPassthrough(size int, verifyTTL, staleMax time.Duration, build func(string) (*tenant, error)) (*passthrough, error) {
+// newPassthrough returns the passthrough tenants, at most size of them,
+// verifying at most perSecond keys a second.
+func newPassthrough(size, perSecond int, verifyTTL, staleMax time.Duration, build func(string) (*tenant, error)) (*passthrough, error) {
 	c, err := lru.New[[sha256.Size]byte, *tenant](size)
 	if err != nil {
 		return nil, fmt.Errorf("passthrough tenants: %w", err)
 	}
-	return &passthrough{tenants: c, build: build, verifyTTL: verifyTTL, staleMax: staleMax, now: time.Now}, nil
+	return &passthrough{
+		tenants:   c,
+		build:     build,
+		verifies:  newRateGate(perSecond),
+		verifyTTL: verifyTTL,
+		staleMax:  staleMax,
+		now:       time.Now,
+	}, nil
+}
+
+// rateGate is a token bucket: perSecond events a second, in bursts of as
+// many.
+type rateGate struct {
+	mu     sync.Mutex
+	rate   float64
+	tokens float64
+	last   time.Time
+}
+
+func newRateGate(perSecond int) *rateGate {
+	return &rateGate{rate: float64(perSecond), tokens: float64(perSecond)}
+}
+
+func (g *rateGate) allow(now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.last.IsZero() {
+		g.tokens = min(g.rate, g.tokens+now.Sub(g.last).Seconds()*g.rate)
+	}
+	g.last = now
+	if g.tokens < 1 {
+		return false
+	}
+	g.tokens--
+	return true
 }

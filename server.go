@@ -234,7 +234,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	if cfg.AuthMode == authPassthrough {
 		base := upstreamOf(cfg.UpstreamURL)
 		a.addUpstream("passthrough", base)
-		g.pass, err = newPassthrough(cfg.PassthroughKeys, cfg.AuthVerifyTTL, cfg.StaleIfError, func(key string) (*tenant, error) {
+		g.pass, err = newPassthrough(cfg.PassthroughKeys, cfg.PassthroughVerifyRate, cfg.AuthVerifyTTL, cfg.StaleIfError, func(key string) (*tenant, error) {
 			return newTenant("passthrough", base, key, &keyState{})
 		})
 		if err != nil {

@@ -375,3 +375,34 @@ func TestPassthroughVerifyTTL(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestPassthroughVerifyRate(t *testing.T) {
+	sim := newStack(t, stackOptions{customers: 20, redisAddr: "memory"})
+	s := newStack(t, stackOptions{upstream: sim, redisAddr: "memory", env: map[string]string{
+		"AUTH_MODE": "passthrough", "UPSTREAM_API_KEY": "", "FACADE_API_KEYS": "", "PASSTHROUGH_VERIFY_RATE": "3",
+	}})
+	sim.resetStats()
+	limited := 0
+	for i := range 20 {
+		r := s.send(http.MethodPost, `{ __typename }`, nil, fmt.Sprintf("made-up-key-%03d", i))
+		switch {
+		case r.Status == http.StatusTooManyRequests && len(r.Errors) == 1 && r.Errors[0].Extensions["code"] == "RATE_LIMITED":
+			limited++
+		case r.Status != http.StatusUnauthorized:
+			t.Fatalf("made-up key %d: status %d, errors %+v; want 401 or 429", i, r.Status, r.Errors)
+		}
+	}
+	// 20 keys within well under a second: the burst of 3 (and perhaps one
+	// more refilled) reach the upstream; the rest are refused here.
+	if st := sim.stats(); st.Total > 4 || st.Total < 3 {
+		t.Errorf("20 made-up keys: got %d upstream calls; want 3 or 4 (PASSTHROUGH_VERIFY_RATE=3)", st.Total)
+	}
+	if limited < 16 {
+		t.Errorf("got %d answers RATE_LIMITED; want at least 16", limited)
+	}
+	// A known key is not held up by the flood once a token is back.
+	time.Sleep(time.Second)
+	if r := s.send(http.MethodPost, `{ customer(customerNumber: "CUST-000001") { id } }`, nil, tiquosim.DefaultAPIKey); len(r.Errors) > 0 {
+		t.Errorf("known key after the flood: %+v", r.Errors)
+	}
+}
