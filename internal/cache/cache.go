@@ -51,12 +51,14 @@ type Entry struct {
 //
 // Every key passed to Get counts as exactly one hit or one miss. A key whose
 // value could not be decoded counts as a miss and as corrupt. A failed Redis
-// operation counts once in Errors; a failed Get also counts all its keys as
+// operation counts once in Errors, one skipped because Redis was failing
+// once in Skipped; a failed or skipped Get also counts all its keys as
 // misses.
 type Stats struct {
 	Hits    uint64 // keys found, directly or through a link
 	Misses  uint64 // keys absent, expired, linked to a link or a missing key, corrupt, or not read because of an error
 	Errors  uint64 // failed Redis operations (Get, Set, Delete)
+	Skipped uint64 // Redis operations not sent because Redis kept failing (see RedisOptions.Cooldown)
 	Corrupt uint64 // values that are neither a document nor a link
 	// Evictions counts live entries dropped to respect MemoryOptions.MaxEntries.
 	// It is always zero for Redis.
@@ -174,7 +176,7 @@ func decode[T string | []byte](raw T, present bool) (doc T, r result) {
 
 // counters are the atomic counters behind Stats.
 type counters struct {
-	hits, misses, errors, corrupt, evictions atomic.Uint64
+	hits, misses, errors, skipped, corrupt, evictions atomic.Uint64
 }
 
 func (c *counters) stats() Stats {
@@ -182,6 +184,7 @@ func (c *counters) stats() Stats {
 		Hits:      c.hits.Load(),
 		Misses:    c.misses.Load(),
 		Errors:    c.errors.Load(),
+		Skipped:   c.skipped.Load(),
 		Corrupt:   c.corrupt.Load(),
 		Evictions: c.evictions.Load(),
 	}
