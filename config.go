@@ -23,6 +23,7 @@ type config struct {
 	NegativeTTL     time.Duration
 	StaleIfError    time.Duration
 	RedisTimeout    time.Duration
+	RedisCooldown   time.Duration // 0: never skip a failing Redis
 	UpstreamTimeout time.Duration
 	Introspection   bool
 	ComplexityLimit int
@@ -72,6 +73,7 @@ func (c config) LogValue() slog.Value {
 		slog.Duration("negativeCacheTTL", c.NegativeTTL),
 		slog.Duration("staleIfError", c.StaleIfError),
 		slog.Duration("redisTimeout", c.RedisTimeout),
+		slog.Duration("redisCooldown", c.RedisCooldown),
 		slog.Duration("upstreamTimeout", c.UpstreamTimeout),
 		slog.Bool("introspection", c.Introspection),
 		slog.Int("complexityLimit", c.ComplexityLimit),
@@ -88,6 +90,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		NegativeTTL:     30 * time.Second,
 		StaleIfError:    time.Hour,
 		RedisTimeout:    50 * time.Millisecond,
+		RedisCooldown:   time.Second,
 		UpstreamTimeout: 10 * time.Second,
 		Introspection:   true,
 		ComplexityLimit: 20_000,
@@ -116,6 +119,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p.duration("NEGATIVE_CACHE_TTL", &c.NegativeTTL, 0, time.Hour)
 	p.duration("STALE_IF_ERROR", &c.StaleIfError, 0, 7*24*time.Hour)
 	p.duration("REDIS_TIMEOUT", &c.RedisTimeout, time.Millisecond, 10*time.Second)
+	p.duration("REDIS_COOLDOWN", &c.RedisCooldown, 0, time.Hour)
 	p.duration("UPSTREAM_TIMEOUT", &c.UpstreamTimeout, 10*time.Millisecond, 5*time.Minute)
 	p.bool("INTROSPECTION", &c.Introspection)
 	p.int("COMPLEXITY_LIMIT", &c.ComplexityLimit, 1, 10_000_000)
