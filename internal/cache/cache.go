@@ -45,6 +45,10 @@ type Entry struct {
 	// slow writer of an old version cannot replace a newer one. Equal
 	// versions are replaced. Zero writes unconditionally. Links ignore it.
 	Version int64
+	// Replace writes a versioned document even over a higher version, and
+	// stores it with its own Version: for a key whose value the caller
+	// could not read, which may claim any version. Links ignore it.
+	Replace bool
 }
 
 // Stats holds a cache's counters since it was created.

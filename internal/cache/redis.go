@@ -325,8 +325,8 @@ func (r *Redis) Set(ctx context.Context, entries []Entry) error {
 		for i := range entries {
 			e := &entries[i]
 			keys[i] = e.Key
-			version := e.Version
-			if e.Link != "" {
+			version := e.Version // what the script compares with
+			if e.Link != "" || e.Replace {
 				version = 0
 			}
 			args = append(args, encode(e), roundTTL(e.TTL).Milliseconds(), version)
