@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
 	"customergraph/internal/tiquosim"
 )
@@ -37,6 +38,9 @@ type stackOptions struct {
 	namespace string // default: unique to the test
 	upstream  *stack // share this stack's simulator (and namespace)
 	env       map[string]string
+	// onUpstream, if set, sees every request the simulator receives
+	// before it is served.
+	onUpstream func(*http.Request)
 }
 
 func newStack(t *testing.T, o stackOptions) *stack {
@@ -52,7 +56,14 @@ func newStack(t *testing.T, o stackOptions) *stack {
 			o.customers = 250
 		}
 		s.sim = tiquosim.New(tiquosim.Options{Customers: o.customers})
-		srv := httptest.NewServer(s.sim)
+		var h http.Handler = s.sim
+		if o.onUpstream != nil {
+			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				o.onUpstream(r)
+				s.sim.ServeHTTP(w, r)
+			})
+		}
+		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
 		s.simURL = srv.URL
 	}
@@ -90,6 +101,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
 	return s
+}
+
+// keyspace returns the stack's cache keyspace.
+func (s *stack) keyspace() cache.Keyspace {
+	return cache.NewKeyspace(cache.Namespace(s.simURL, string(s.cfg.UpstreamAPIKey), s.cfg.CacheNamespace))
 }
 
 // gqlError is one entry of a response's errors.
