@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -48,12 +50,13 @@ type RedisOptions struct {
 	// default: 64, or 10 * runtime.GOMAXPROCS(0) if that is more
 	PoolSize int
 
-	// Cooldown is how long the cache skips Redis once every operation has
-	// failed for 4 Timeouts in a row (and at least 3 of them): skipped
-	// operations return ErrSkipped at once, a miss, without waiting for a
-	// timeout. After the Cooldown one operation tries Redis again; if it
-	// succeeds, the cache uses Redis again, else it skips it for another
-	// Cooldown. Negative: never skip. Used by NewRedis and DialRedis.
+	// Cooldown paces the cache's return to a Redis it skips. Once every
+	// operation has failed for 4 Timeouts in a row (and at least 3 of
+	// them), the cache skips Redis: operations return ErrSkipped at once,
+	// a miss, without waiting for a timeout. Meanwhile, every Cooldown, it
+	// sends Redis a PING in the background (waiting up to a Cooldown for
+	// the answer), and uses Redis again as soon as one is answered.
+	// Negative: never skip. Used by NewRedis and DialRedis.
 	//
 	// default: 1 second
 	Cooldown time.Duration
@@ -145,11 +148,15 @@ func DialRedis(url string, opts RedisOptions) (*Redis, error) {
 // sent while Redis is being skipped after repeated failures (see
 // RedisOptions.Cooldown).
 type Redis struct {
-	client  redis.UniversalClient
-	timeout time.Duration
-	log     limiter
-	n       counters
-	brk     breaker
+	client   redis.UniversalClient
+	timeout  time.Duration
+	cooldown time.Duration
+	log      limiter
+	n        counters
+	brk      breaker
+	probing  atomic.Bool   // a probe goroutine runs
+	done     chan struct{} // closed by Close
+	close    sync.Once
 }
 
 // NewRedis returns a Redis cache over client and takes ownership of it:
@@ -158,10 +165,11 @@ type Redis struct {
 // options decide its socket timeouts, pool and retries (see ParseRedisURL).
 func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 	opts = opts.withDefaults()
-	r := &Redis{client: client, timeout: opts.Timeout}
+	r := &Redis{client: client, timeout: opts.Timeout, cooldown: opts.Cooldown, done: make(chan struct{})}
 	r.log.logger = opts.Logger
-	r.brk.cooldown = max(opts.Cooldown, 0)
-	r.brk.tripAfter = tripTimeouts * opts.Timeout
+	if opts.Cooldown > 0 {
+		r.brk.tripAfter = tripTimeouts * opts.Timeout
+	}
 	r.brk.now = time.Now
 	return r
 }
@@ -170,8 +178,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 // (ErrSkipped), and counts, logs and reports its outcome to the breaker.
 // op names the operation and keys counts its keys, for the log.
 func (r *Redis) do(ctx context.Context, op string, keys int, run func(context.Context) error) error {
-	ok, probe := r.brk.allow()
-	if !ok {
+	if !r.brk.allow() {
 		r.n.skipped.Add(1)
 		return ErrSkipped
 	}
@@ -180,20 +187,61 @@ func (r *Redis) do(ctx context.Context, op string, keys int, run func(context.Co
 	cancel()
 	switch {
 	case err == nil:
-		if r.brk.succeeded(probe) {
+		if r.brk.succeeded() {
 			r.log.logger.InfoContext(ctx, "cache: redis answers again; caching resumes")
 		}
 	case ctx.Err() != nil: // the caller gave up: no verdict on Redis
 		r.n.errors.Add(1)
-		r.brk.abandoned(probe)
 	default:
 		r.fail(ctx, op, keys, err)
-		if r.brk.failed(probe) {
-			r.log.logger.WarnContext(ctx, "cache: redis keeps failing; skipping it, then trying again",
-				slog.Duration("cooldown", r.brk.cooldown), slog.Any("error", err))
+		if r.brk.failed() {
+			r.log.logger.WarnContext(ctx, "cache: redis keeps failing; skipping it until it answers a PING",
+				slog.Duration("every", r.cooldown), slog.Any("error", err))
+			r.startProbe()
 		}
 	}
 	return err
+}
+
+// startProbe starts the probe goroutine unless it runs.
+func (r *Redis) startProbe() {
+	if r.probing.CompareAndSwap(false, true) {
+		go r.probe()
+	}
+}
+
+// probe sends Redis a PING every cooldown while the breaker is open, and
+// closes it when one is answered. Nobody waits for it, so it gives Redis up
+// to a cooldown to answer: a slow Redis, or a process short of CPU, still
+// gets its cache back.
+func (r *Redis) probe() {
+	t := time.NewTimer(r.cooldown)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.done:
+			return
+		case <-t.C:
+		}
+		started := time.Now()
+		if r.brk.open.Load() {
+			ctx, cancel := context.WithTimeout(context.Background(), r.cooldown)
+			err := r.client.Ping(ctx).Err()
+			cancel()
+			if err == nil && r.brk.succeeded() {
+				r.log.logger.Info("cache: redis answers again; caching resumes")
+			}
+		}
+		if !r.brk.open.Load() {
+			// Stop, unless the breaker opened again before this
+			// goroutine was seen to stop.
+			r.probing.Store(false)
+			if !r.brk.open.Load() || !r.probing.CompareAndSwap(false, true) {
+				return
+			}
+		}
+		t.Reset(r.cooldown - time.Since(started)) // one PING sent every cooldown
+	}
 }
 
 // getScript returns, for each KEYS[i], the stored value, or the value of the
@@ -388,8 +436,9 @@ func (r *Redis) Stats() Stats {
 	return r.n.stats()
 }
 
-// Close closes the Redis client.
+// Close stops the probe, if any, and closes the Redis client.
 func (r *Redis) Close() error {
+	r.close.Do(func() { close(r.done) })
 	return r.client.Close()
 }
 
