@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,9 +18,18 @@ import (
 	"customergraph/internal/tiquosim"
 )
 
-func TestMain(m *testing.M) { cachetest.Main(m) }
-
-const testKey = "test-client-key"
+// TestMain runs the suite, then searches everything the suite's facades
+// logged or answered for the secrets they were configured with: finding
+// one fails the run, naming the kind of secret and where it was found.
+func TestMain(m *testing.M) {
+	http.DefaultClient.Transport = suiteLeaks.transport(http.DefaultTransport)
+	suiteLeaks.secret("upstream key of the in-process simulator (tiquosim.DefaultAPIKey)", tiquosim.DefaultAPIKey)
+	code := cachetest.Run(m)
+	if !suiteLeaks.report(os.Stderr) && code == 0 {
+		code = 1
+	}
+	os.Exit(code)
+}
 
 // stack is one facade over a simulator and a real Redis, all on loopback,
 // served through the real HTTP handler.
@@ -55,7 +65,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		if o.customers == 0 {
 			o.customers = 250
 		}
-		s.sim = tiquosim.New(tiquosim.Options{Customers: o.customers})
+		s.sim = tiquosim.New(tiquosim.Options{Customers: o.customers, APIKeys: []string{testUpstreamKey, tiquosim.DefaultAPIKey}})
 		var h http.Handler = s.sim
 		if o.onUpstream != nil {
 			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -66,14 +76,15 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
 		s.simURL = srv.URL
+		suiteLeaks.owner(srv.URL, t.Name()+"'s simulator")
 	}
 	if o.namespace == "" {
 		o.namespace = cachetest.Namespace(t)
 	}
 	env := map[string]string{
 		"UPSTREAM_URL":     s.simURL,
-		"UPSTREAM_API_KEY": tiquosim.DefaultAPIKey,
-		"FACADE_API_KEYS":  testKey + ",second-key",
+		"UPSTREAM_API_KEY": testUpstreamKey,
+		"FACADE_API_KEYS":  testKey + "," + secondKey,
 		"CACHE_NAMESPACE":  o.namespace,
 		"LOG_LEVEL":        "debug",
 	}
@@ -87,12 +98,14 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	for k, v := range o.env {
 		env[k] = v
 	}
+	suiteLeaks.secretsOf(env, t.Name())
 	cfg, err := loadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.cfg = cfg
-	a, err := newApp(cfg, slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	logs := io.MultiWriter(s.logs, suiteLeaks.writer("the log of "+t.Name()))
+	a, err := newApp(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +113,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
+	suiteLeaks.owner(srv.URL, t.Name())
 	return s
 }
 
@@ -246,7 +260,7 @@ func (s *stack) customers(n int) []simCustomer {
 	var out []simCustomer
 	for i := 1; len(out) < n && i < 1000; i++ {
 		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/customers/CUST-%06d", s.simURL, i), nil)
-		req.Header.Set("Authorization", "Bearer "+tiquosim.DefaultAPIKey)
+		req.Header.Set("Authorization", "Bearer "+testUpstreamKey)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			s.t.Fatal(err)
