@@ -156,6 +156,7 @@ func TestConfigErrors(t *testing.T) {
 		{map[string]string{"PORT": "99999"}, "PORT"},
 		{map[string]string{"INTROSPECTION": "maybe"}, "INTROSPECTION"},
 		{map[string]string{"LOG_LEVEL": "loud", "LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+		{map[string]string{"REDIS_COOLDOWN": "soon"}, "REDIS_COOLDOWN"},
 	}
 	for _, tt := range tests {
 		_, err := loadConfig(func(k string) string { return tt.env[k] })
@@ -167,8 +168,8 @@ func TestConfigErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 8080 || c.CacheTTL != 5*time.Minute || !c.Introspection {
-		t.Errorf("defaults = %+v; want port 8080, TTL 5m, introspection on", c)
+	if c.Port != 8080 || c.CacheTTL != 5*time.Minute || !c.Introspection || c.RedisCooldown != time.Second {
+		t.Errorf("defaults = %+v; want port 8080, TTL 5m, introspection on, Redis cooldown 1s", c)
 	}
 }
 

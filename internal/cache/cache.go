@@ -7,9 +7,10 @@
 // by any alias costs a single round trip: [Redis.Get] follows links on the
 // server, in a Lua script.
 //
-// The cache is an optimisation only. [Redis] counts, logs (rate limited) and
-// returns its errors, and callers are expected to treat an error from Get as a
-// miss and carry on against the upstream API.
+// The cache is an optimisation only. [Redis] bounds each operation by a
+// timeout, counts, logs (rate limited) and returns its errors, and skips a
+// Redis that keeps failing until it answers again; callers are expected to
+// treat an error from Get as a miss and carry on against the upstream API.
 //
 // Two implementations share the same semantics: [Redis], for production, and
 // [Memory], an in-process cache used when no Redis is configured.
