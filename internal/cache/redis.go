@@ -24,7 +24,7 @@ const (
 )
 
 // tripTimeouts is how many Timeouts every operation must have failed for
-// before a Redis cache skips Redis for a Cooldown.
+// before a Redis cache skips Redis (see RedisOptions.Cooldown).
 const tripTimeouts = 4
 
 // RedisOptions configures a Redis cache. The zero value is usable.
