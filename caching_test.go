@@ -201,7 +201,7 @@ func TestTTLJitter(t *testing.T) {
 	s.query(`{ customers(first: 50) { nodes { id } } }`, nil, nil)
 	rdb := cachetest.Client(t)
 	ctx := t.Context()
-	ns := cache.Namespace(s.simURL, tiquosim.DefaultAPIKey, s.cfg.CacheNamespace)
+	ns := cache.Namespace(s.simURL, string(s.cfg.UpstreamAPIKey), s.cfg.CacheNamespace)
 	keys, err := rdb.Keys(ctx, cache.NewKeyspace(ns).Customer("*")).Result()
 	if err != nil {
 		t.Fatal(err)

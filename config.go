@@ -30,6 +30,7 @@ type config struct {
 	NegativeTTL           time.Duration
 	StaleIfError          time.Duration
 	RedisTimeout          time.Duration
+	RedisCooldown         time.Duration // 0: never skip a failing Redis
 	UpstreamTimeout       time.Duration // per attempt
 	RequestTimeout        time.Duration // per GraphQL request, everything included
 	Introspection         bool
@@ -90,6 +91,7 @@ func (c config) LogValue() slog.Value {
 		slog.Duration("negativeCacheTTL", c.NegativeTTL),
 		slog.Duration("staleIfError", c.StaleIfError),
 		slog.Duration("redisTimeout", c.RedisTimeout),
+		slog.Duration("redisCooldown", c.RedisCooldown),
 		slog.Duration("upstreamTimeout", c.UpstreamTimeout),
 		slog.Duration("requestTimeout", c.RequestTimeout),
 		slog.Int("breakerFailures", c.BreakerFailures),
@@ -112,6 +114,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		NegativeTTL:     30 * time.Second,
 		StaleIfError:    time.Hour,
 		RedisTimeout:    50 * time.Millisecond,
+		RedisCooldown:   time.Second,
 		UpstreamTimeout: 3 * time.Second,
 		RequestTimeout:  8 * time.Second,
 
@@ -152,6 +155,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p.duration("NEGATIVE_CACHE_TTL", &c.NegativeTTL, 0, time.Hour)
 	p.duration("STALE_IF_ERROR", &c.StaleIfError, 0, 7*24*time.Hour)
 	p.duration("REDIS_TIMEOUT", &c.RedisTimeout, time.Millisecond, 10*time.Second)
+	p.duration("REDIS_COOLDOWN", &c.RedisCooldown, 0, time.Hour)
 	p.duration("UPSTREAM_TIMEOUT", &c.UpstreamTimeout, 10*time.Millisecond, 5*time.Minute)
 	p.duration("REQUEST_TIMEOUT", &c.RequestTimeout, 100*time.Millisecond, 10*time.Minute)
 	p.int("BREAKER_FAILURES", &c.BreakerFailures, 0, 1000)

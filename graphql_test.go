@@ -331,7 +331,7 @@ func TestUpdateWritesThrough(t *testing.T) {
 		t.Errorf("reads right after the update cost %d upstream calls; want 0", got.Total)
 	}
 	// The old phone's alias is gone from Redis, not merely outvoted.
-	ns := cache.Namespace(s.simURL, tiquosim.DefaultAPIKey, s.cfg.CacheNamespace)
+	ns := cache.Namespace(s.simURL, string(s.cfg.UpstreamAPIKey), s.cfg.CacheNamespace)
 	rdb := cachetest.Client(t)
 	oldKey := cache.NewKeyspace(ns).Alias("phone", oldPhone)
 	if n := rdb.Exists(t.Context(), oldKey).Val(); n != 0 {
@@ -600,7 +600,7 @@ func TestAuthentication(t *testing.T) {
 	if got := s.stats(); got.Total != 0 {
 		t.Errorf("unauthenticated requests cost %d upstream calls; want 0", got.Total)
 	}
-	for _, key := range []string{testKey, "second-key"} {
+	for _, key := range []string{testKey, secondKey} {
 		if r := s.send(http.MethodPost, `{ __typename }`, nil, key); r.Status != http.StatusOK {
 			t.Errorf("key %q: status %d; want 200", key, r.Status)
 		}

@@ -31,10 +31,13 @@ func startRun(t *testing.T, env map[string]string) (string, *syncBuffer, func() 
 	port := freePort(t)
 	env["PORT"] = fmt.Sprint(port)
 	logs := &syncBuffer{}
+	suiteLeaks.secretsOf(env, t.Name())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, logs) }()
+	logOut := io.MultiWriter(logs, suiteLeaks.writer("the run() log of "+t.Name()))
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, logOut) }()
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	suiteLeaks.owner(base, t.Name())
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := http.Get(base + "/healthz")
@@ -155,6 +158,7 @@ func TestConfigErrors(t *testing.T) {
 		{map[string]string{"PORT": "99999"}, "PORT"},
 		{map[string]string{"INTROSPECTION": "maybe"}, "INTROSPECTION"},
 		{map[string]string{"LOG_LEVEL": "loud", "LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+		{map[string]string{"REDIS_COOLDOWN": "soon"}, "REDIS_COOLDOWN"},
 	}
 	for _, tt := range tests {
 		_, err := loadConfig(func(k string) string { return tt.env[k] })
@@ -166,8 +170,8 @@ func TestConfigErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 8080 || c.CacheTTL != 5*time.Minute || !c.Introspection {
-		t.Errorf("defaults = %+v; want port 8080, TTL 5m, introspection on", c)
+	if c.Port != 8080 || c.CacheTTL != 5*time.Minute || !c.Introspection || c.RedisCooldown != time.Second {
+		t.Errorf("defaults = %+v; want port 8080, TTL 5m, introspection on, Redis cooldown 1s", c)
 	}
 }
 

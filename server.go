@@ -150,7 +150,11 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		log.Info("REDIS_URL is not set: caching in memory, for this instance only")
 	} else {
 		redis.SetLogger(redisLogger{log})
-		r, err := cache.DialRedis(string(cfg.RedisURL), cache.RedisOptions{Timeout: cfg.RedisTimeout, Logger: log})
+		r, err := cache.DialRedis(string(cfg.RedisURL), cache.RedisOptions{
+			Timeout:  cfg.RedisTimeout,
+			Cooldown: offIfZero(cfg.RedisCooldown),
+			Logger:   log,
+		})
 		if err != nil {
 			a.Close()
 			return nil, fmt.Errorf("redis: %w", err)
@@ -548,6 +552,7 @@ func registerCacheMetrics(reg *prometheus.Registry, c interface{ Stats() cache.S
 		"hits":    func(s cache.Stats) uint64 { return s.Hits },
 		"misses":  func(s cache.Stats) uint64 { return s.Misses },
 		"errors":  func(s cache.Stats) uint64 { return s.Errors },
+		"skipped": func(s cache.Stats) uint64 { return s.Skipped },
 		"corrupt": func(s cache.Stats) uint64 { return s.Corrupt },
 	} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

@@ -8,17 +8,28 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 
+	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
 	"customergraph/internal/tiquosim"
 )
 
-func TestMain(m *testing.M) { cachetest.Main(m) }
-
-const testKey = "test-client-key"
+// TestMain runs the suite, then searches everything the suite's facades
+// logged or answered for the secrets they were configured with: finding
+// one fails the run, naming the kind of secret and where it was found.
+func TestMain(m *testing.M) {
+	http.DefaultClient.Transport = suiteLeaks.transport(http.DefaultTransport)
+	suiteLeaks.secret("upstream key of the in-process simulator (tiquosim.DefaultAPIKey)", tiquosim.DefaultAPIKey)
+	code := cachetest.Run(m)
+	if !suiteLeaks.report(os.Stderr) && code == 0 {
+		code = 1
+	}
+	os.Exit(code)
+}
 
 // stack is one facade over a simulator and a real Redis, all on loopback,
 // served through the real HTTP handler.
@@ -38,6 +49,9 @@ type stackOptions struct {
 	namespace string // default: unique to the test
 	upstream  *stack // share this stack's simulator (and namespace)
 	env       map[string]string
+	// onUpstream, if set, sees every request the simulator receives
+	// before it is served.
+	onUpstream func(*http.Request)
 }
 
 func newStack(t *testing.T, o stackOptions) *stack {
@@ -52,18 +66,26 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		if o.customers == 0 {
 			o.customers = 250
 		}
-		s.sim = tiquosim.New(tiquosim.Options{Customers: o.customers, Seed: o.seed})
-		srv := httptest.NewServer(s.sim)
+		s.sim = tiquosim.New(tiquosim.Options{Customers: o.customers, Seed: o.seed, APIKeys: []string{testUpstreamKey, tiquosim.DefaultAPIKey}})
+		var h http.Handler = s.sim
+		if o.onUpstream != nil {
+			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				o.onUpstream(r)
+				s.sim.ServeHTTP(w, r)
+			})
+		}
+		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
 		s.simURL = srv.URL
+		suiteLeaks.owner(srv.URL, t.Name()+"'s simulator")
 	}
 	if o.namespace == "" {
 		o.namespace = cachetest.Namespace(t)
 	}
 	env := map[string]string{
 		"UPSTREAM_URL":     s.simURL,
-		"UPSTREAM_API_KEY": tiquosim.DefaultAPIKey,
-		"FACADE_API_KEYS":  testKey + ",second-key",
+		"UPSTREAM_API_KEY": testUpstreamKey,
+		"FACADE_API_KEYS":  testKey + "," + secondKey,
 		"CACHE_NAMESPACE":  o.namespace,
 		"LOG_LEVEL":        "debug",
 	}
@@ -77,12 +99,14 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	for k, v := range o.env {
 		env[k] = v
 	}
+	suiteLeaks.secretsOf(env, t.Name())
 	cfg, err := loadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.cfg = cfg
-	a, err := newApp(cfg, slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	logs := io.MultiWriter(s.logs, suiteLeaks.writer("the log of "+t.Name()))
+	a, err := newApp(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +114,13 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
+	suiteLeaks.owner(srv.URL, t.Name())
 	return s
+}
+
+// keyspace returns the stack's cache keyspace.
+func (s *stack) keyspace() cache.Keyspace {
+	return cache.NewKeyspace(cache.Namespace(s.simURL, string(s.cfg.UpstreamAPIKey), s.cfg.CacheNamespace))
 }
 
 // gqlError is one entry of a response's errors.
@@ -232,7 +262,7 @@ func (s *stack) customers(n int) []simCustomer {
 	var out []simCustomer
 	for i := 1; len(out) < n && i < 1000; i++ {
 		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/customers/CUST-%06d", s.simURL, i), nil)
-		req.Header.Set("Authorization", "Bearer "+tiquosim.DefaultAPIKey)
+		req.Header.Set("Authorization", "Bearer "+testUpstreamKey)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			s.t.Fatal(err)

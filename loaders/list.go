@@ -144,13 +144,20 @@ func (s *Service) mergeCached(ctx context.Context, nodes []*customer.Customer) {
 		return
 	}
 	changed := nodes[:0:0]
+	var unreadable map[string]bool
 	for i, old := range cached {
 		nodes[i] = withDetailsOf(nodes[i], old.c)
 		if !old.fresh(now) || old.c == nil || !sameListing(old.c, nodes[i]) {
 			changed = append(changed, nodes[i])
 		}
+		if old.unreadable {
+			if unreadable == nil {
+				unreadable = map[string]bool{}
+			}
+			unreadable[nodes[i].ID] = true
+		}
 	}
-	s.store(ctx, changed, nil)
+	s.store(ctx, changed, nil, unreadable)
 }
 
 // sameListing reports whether the cached record old already holds what the

@@ -407,7 +407,13 @@ func (s *Service) loadContacts(ctx context.Context, numbers []string) []*dataloa
 	// is the same.
 	since := time.Now()
 	cached, _ := s.lookup(ctx, keys)
-	s.resolve(ctx, results, all, make([]record, len(numbers)), nil, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
+	// Nothing is served stale from here, but an unreadable record is
+	// replaced.
+	flags := make([]record, len(numbers))
+	for i := range cached {
+		flags[i].unreadable = cached[i].unreadable
+	}
+	s.resolve(ctx, results, all, flags, nil, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
 		page, err, leader := s.searches.do(ctx, numbers[i], since, func(ctx context.Context) (*tiquo.Page, error) {
 			return s.up.ListCustomers(ctx, tiquo.ListParams{Search: numbers[i], Limit: 10})
 		})
@@ -466,9 +472,10 @@ func (s *Service) resolve(ctx context.Context, results []*dataloader.Result[*cus
 		g.Wait()
 	}
 	var (
-		found   []*customer.Customer
-		missing []string
-		led     []int
+		found      []*customer.Customer
+		missing    []string
+		led        []int
+		unreadable map[string]bool
 	)
 	for _, i := range misses {
 		switch r := results[i]; {
@@ -476,6 +483,12 @@ func (s *Service) resolve(ctx context.Context, results []*dataloader.Result[*cus
 			continue
 		case r.Data != nil:
 			found = append(found, r.Data)
+			if cached[i].unreadable {
+				if unreadable == nil {
+					unreadable = map[string]bool{}
+				}
+				unreadable[r.Data.ID] = true
+			}
 		case missingKeys != nil:
 			missing = append(missing, missingKeys[i])
 		}
@@ -490,7 +503,7 @@ func (s *Service) resolve(ctx context.Context, results []*dataloader.Result[*cus
 	}
 	bg := context.WithoutCancel(ctx)
 	go func() {
-		s.store(bg, found, missing)
+		s.store(bg, found, missing, unreadable)
 		if hooks.written != nil {
 			for j, i := range led {
 				hooks.written(i, data[j])

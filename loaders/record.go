@@ -25,6 +25,7 @@ const (
 type record struct {
 	c          *customer.Customer // nil for a miss or a negative entry
 	missing    bool               // a remembered upstream 404
+	unreadable bool               // the key held a value that is no record: a miss, to be replaced
 	fetchedAt  time.Time
 	freshUntil time.Time
 }

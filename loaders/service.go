@@ -210,7 +210,9 @@ func matches(c *customer.Customer, id identifier.ID) bool {
 
 // entries appends the cache entries that store c under its ID and
 // aliases: fresh for the TTL (with jitter), kept for StaleIfError longer.
-func (s *Service) entries(dst []cache.Entry, c *customer.Customer, now time.Time) []cache.Entry {
+// With replace, the record is written even over a higher version: its key
+// held something unreadable, which may claim any version.
+func (s *Service) entries(dst []cache.Entry, c *customer.Customer, now time.Time, replace bool) []cache.Entry {
 	fresh := jitter(s.ttl, ttlJitter)
 	doc, err := encodeCustomer(c, now, now.Add(fresh))
 	if err != nil {
@@ -221,7 +223,7 @@ func (s *Service) entries(dst []cache.Entry, c *customer.Customer, now time.Time
 	key := s.keys.Customer(c.ID)
 	// Versioned by updatedAt: a read that reached the upstream before an
 	// update but writes back after it cannot replace the updated record.
-	dst = append(dst, cache.Entry{Key: key, Value: doc, TTL: keep, Version: max(c.UpdatedAt.UnixMilli(), 0)})
+	dst = append(dst, cache.Entry{Key: key, Value: doc, TTL: keep, Version: max(c.UpdatedAt.UnixMilli(), 0), Replace: replace})
 	for _, id := range aliases(c) {
 		dst = append(dst, cache.Entry{Key: s.keyFor(id), Link: key, TTL: keep})
 	}
@@ -229,8 +231,10 @@ func (s *Service) entries(dst []cache.Entry, c *customer.Customer, now time.Time
 }
 
 // store writes customers under their IDs and aliases, and remembers the
-// keys the upstream found nothing for, in one round trip.
-func (s *Service) store(ctx context.Context, found []*customer.Customer, missing []string) {
+// keys the upstream found nothing for, in one round trip. The records of
+// the customers whose IDs are in unreadable replace whatever their keys
+// hold.
+func (s *Service) store(ctx context.Context, found []*customer.Customer, missing []string, unreadable map[string]bool) {
 	if len(found) == 0 && (len(missing) == 0 || s.negTTL <= 0) {
 		return
 	}
@@ -242,7 +246,7 @@ func (s *Service) store(ctx context.Context, found []*customer.Customer, missing
 		}
 	}
 	for _, c := range found {
-		entries = s.entries(entries, c, now)
+		entries = s.entries(entries, c, now, unreadable[c.ID])
 	}
 	if err := s.cache.Set(ctx, entries); err != nil {
 		s.log.Debug("cache write failed; continuing without it", "err", err)
@@ -251,7 +255,7 @@ func (s *Service) store(ctx context.Context, found []*customer.Customer, missing
 
 // lookup reads keys from the cache in one round trip. A failing cache is a
 // miss for every key, and ok is false; an unreadable value is a miss for
-// its key.
+// its key, marked unreadable so that the write-back replaces it.
 func (s *Service) lookup(ctx context.Context, keys []string) (_ []record, ok bool) {
 	out := make([]record, len(keys))
 	vals, err := s.cache.Get(ctx, keys)
@@ -266,6 +270,7 @@ func (s *Service) lookup(ctx context.Context, keys []string) (_ []record, ok boo
 		r, ok := decodeRecord(v)
 		if !ok {
 			s.log.Warn("unreadable cache entry; treating it as a miss")
+			out[i].unreadable = true
 			continue
 		}
 		out[i] = r

@@ -59,7 +59,7 @@ func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch)
 			}
 		}
 	}
-	entries := s.entries(nil, c, s.now())
+	entries := s.entries(nil, c, s.now(), cached[0].unreadable)
 	write := func(ctx context.Context) error {
 		if len(stale) > 0 {
 			if err := s.cache.Delete(ctx, stale); err != nil {

@@ -7,9 +7,10 @@
 // by any alias costs a single round trip: [Redis.Get] follows links on the
 // server, in a Lua script.
 //
-// The cache is an optimisation only. [Redis] counts, logs (rate limited) and
-// returns its errors, and callers are expected to treat an error from Get as a
-// miss and carry on against the upstream API.
+// The cache is an optimisation only. [Redis] bounds each operation by a
+// timeout, counts, logs (rate limited) and returns its errors, and skips a
+// Redis that keeps failing until it answers again; callers are expected to
+// treat an error from Get as a miss and carry on against the upstream API.
 //
 // Two implementations share the same semantics: [Redis], for production, and
 // [Memory], an in-process cache used when no Redis is configured.
@@ -45,18 +46,24 @@ type Entry struct {
 	// slow writer of an old version cannot replace a newer one. Equal
 	// versions are replaced. Zero writes unconditionally. Links ignore it.
 	Version int64
+	// Replace writes a versioned document even over a higher version, and
+	// stores it with its own Version: for a key whose value the caller
+	// could not read, which may claim any version. Links ignore it.
+	Replace bool
 }
 
 // Stats holds a cache's counters since it was created.
 //
 // Every key passed to Get counts as exactly one hit or one miss. A key whose
 // value could not be decoded counts as a miss and as corrupt. A failed Redis
-// operation counts once in Errors; a failed Get also counts all its keys as
+// operation counts once in Errors, one skipped because Redis was failing
+// once in Skipped; a failed or skipped Get also counts all its keys as
 // misses.
 type Stats struct {
 	Hits    uint64 // keys found, directly or through a link
 	Misses  uint64 // keys absent, expired, linked to a link or a missing key, corrupt, or not read because of an error
 	Errors  uint64 // failed Redis operations (Get, Set, Delete)
+	Skipped uint64 // Redis operations not sent because Redis kept failing (see RedisOptions.Cooldown)
 	Corrupt uint64 // values that are neither a document nor a link
 	// Evictions counts live entries dropped to respect MemoryOptions.MaxEntries.
 	// It is always zero for Redis.
@@ -174,7 +181,7 @@ func decode[T string | []byte](raw T, present bool) (doc T, r result) {
 
 // counters are the atomic counters behind Stats.
 type counters struct {
-	hits, misses, errors, corrupt, evictions atomic.Uint64
+	hits, misses, errors, skipped, corrupt, evictions atomic.Uint64
 }
 
 func (c *counters) stats() Stats {
@@ -182,6 +189,7 @@ func (c *counters) stats() Stats {
 		Hits:      c.hits.Load(),
 		Misses:    c.misses.Load(),
 		Errors:    c.errors.Load(),
+		Skipped:   c.skipped.Load(),
 		Corrupt:   c.corrupt.Load(),
 		Evictions: c.evictions.Load(),
 	}

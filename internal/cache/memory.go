@@ -180,7 +180,11 @@ func (m *Memory) Set(_ context.Context, entries []Entry) error {
 	now := m.now()
 	for i := range entries {
 		e := &entries[i]
-		m.put(e.Key, encode(e), now, int64(roundTTL(e.TTL)), e.Version)
+		version := e.Version // what put compares with
+		if e.Replace {
+			version = 0
+		}
+		m.put(e.Key, encode(e), now, int64(roundTTL(e.TTL)), version)
 	}
 	return nil
 }

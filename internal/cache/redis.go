@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -18,13 +20,19 @@ import (
 const (
 	DefaultTimeout     = 50 * time.Millisecond
 	DefaultDialTimeout = 250 * time.Millisecond
+	DefaultCooldown    = time.Second
 )
+
+// tripTimeouts is how many Timeouts every operation must have failed for
+// before a Redis cache skips Redis (see RedisOptions.Cooldown).
+const tripTimeouts = 4
 
 // RedisOptions configures a Redis cache. The zero value is usable.
 type RedisOptions struct {
-	// Timeout bounds each command's socket write and read, and the wait for
-	// a free connection when the pool is exhausted. A slower Redis is a
-	// miss. Used by ParseRedisURL and DialRedis.
+	// Timeout bounds each operation of the cache as a whole: the wait for
+	// a free connection, connecting if need be, and its round trips (in
+	// NewRedis); and each socket write and read, and the wait for a free
+	// connection (in ParseRedisURL). A slower Redis is a miss.
 	//
 	// default: 50 milliseconds
 	Timeout time.Duration
@@ -42,6 +50,17 @@ type RedisOptions struct {
 	// default: 64, or 10 * runtime.GOMAXPROCS(0) if that is more
 	PoolSize int
 
+	// Cooldown paces the cache's return to a Redis it skips. Once every
+	// operation has failed for 4 Timeouts in a row (and at least 3 of
+	// them), the cache skips Redis: operations return ErrSkipped at once,
+	// a miss, without waiting for a timeout. Meanwhile, every Cooldown, it
+	// sends Redis a PING in the background (waiting up to a Cooldown for
+	// the answer), and uses Redis again as soon as one is answered.
+	// Negative: never skip. Used by NewRedis and DialRedis.
+	//
+	// default: 1 second
+	Cooldown time.Duration
+
 	// Logger receives Redis errors, at Warn level and at most one line per
 	// second. Neither keys nor values are logged.
 	//
@@ -58,6 +77,9 @@ func (o RedisOptions) withDefaults() RedisOptions {
 	}
 	if o.PoolSize <= 0 {
 		o.PoolSize = max(64, 10*runtime.GOMAXPROCS(0))
+	}
+	if o.Cooldown == 0 {
+		o.Cooldown = DefaultCooldown
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -121,19 +143,105 @@ func DialRedis(url string, opts RedisOptions) (*Redis, error) {
 // Set is one pipeline of SET ... PX (or one script when it holds versioned
 // documents), Delete one DEL. With Redis Cluster, the
 // keys of one call must share a hash slot, which keys of one Keyspace do.
+//
+// Each operation is bounded by RedisOptions.Timeout as a whole, and none is
+// sent while Redis is being skipped after repeated failures (see
+// RedisOptions.Cooldown).
 type Redis struct {
-	client redis.UniversalClient
-	log    limiter
-	n      counters
+	client   redis.UniversalClient
+	timeout  time.Duration
+	cooldown time.Duration
+	log      limiter
+	n        counters
+	brk      breaker
+	probing  atomic.Bool   // a probe goroutine runs
+	done     chan struct{} // closed by Close
+	close    sync.Once
 }
 
 // NewRedis returns a Redis cache over client and takes ownership of it:
-// Close closes it. Only opts.Logger is used here; the client's own options
-// decide its timeouts and retries (see ParseRedisURL).
+// Close closes it. opts.Timeout bounds each operation as a whole,
+// opts.Cooldown and opts.Logger are used as documented; the client's own
+// options decide its socket timeouts, pool and retries (see ParseRedisURL).
 func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
-	r := &Redis{client: client}
-	r.log.logger = opts.withDefaults().Logger
+	opts = opts.withDefaults()
+	r := &Redis{client: client, timeout: opts.Timeout, cooldown: opts.Cooldown, done: make(chan struct{})}
+	r.log.logger = opts.Logger
+	if opts.Cooldown > 0 {
+		r.brk.tripAfter = tripTimeouts * opts.Timeout
+	}
+	r.brk.now = time.Now
 	return r
+}
+
+// do runs op with the operation timeout, unless Redis is being skipped
+// (ErrSkipped), and counts, logs and reports its outcome to the breaker.
+// op names the operation and keys counts its keys, for the log.
+func (r *Redis) do(ctx context.Context, op string, keys int, run func(context.Context) error) error {
+	if !r.brk.allow() {
+		r.n.skipped.Add(1)
+		return ErrSkipped
+	}
+	octx, cancel := context.WithTimeout(ctx, r.timeout)
+	err := run(octx)
+	cancel()
+	switch {
+	case err == nil:
+		if r.brk.succeeded() {
+			r.log.logger.InfoContext(ctx, "cache: redis answers again; caching resumes")
+		}
+	case ctx.Err() != nil: // the caller gave up: no verdict on Redis
+		r.n.errors.Add(1)
+	default:
+		r.fail(ctx, op, keys, err)
+		if r.brk.failed() {
+			r.log.logger.WarnContext(ctx, "cache: redis keeps failing; skipping it until it answers a PING",
+				slog.Duration("every", r.cooldown), slog.Any("error", err))
+			r.startProbe()
+		}
+	}
+	return err
+}
+
+// startProbe starts the probe goroutine unless it runs.
+func (r *Redis) startProbe() {
+	if r.probing.CompareAndSwap(false, true) {
+		go r.probe()
+	}
+}
+
+// probe sends Redis a PING every cooldown while the breaker is open, and
+// closes it when one is answered. Nobody waits for it, so it gives Redis up
+// to a cooldown to answer: a slow Redis, or a process short of CPU, still
+// gets its cache back.
+func (r *Redis) probe() {
+	t := time.NewTimer(r.cooldown)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.done:
+			return
+		case <-t.C:
+		}
+		started := time.Now()
+		if r.brk.open.Load() {
+			ctx, cancel := context.WithTimeout(context.Background(), r.cooldown)
+			err := r.client.Ping(ctx).Err()
+			cancel()
+			if err == nil && r.brk.succeeded() {
+				r.log.logger.Info("cache: redis answers again; caching resumes")
+			}
+		}
+		if !r.brk.open.Load() {
+			// Stop, unless the breaker opened again before this
+			// goroutine was seen to stop.
+			r.probing.Store(false)
+			if !r.brk.open.Load() || !r.probing.CompareAndSwap(false, true) {
+				return
+			}
+		}
+		t.Reset(r.cooldown - time.Since(started)) // one PING sent every cooldown
+	}
 }
 
 // getScript returns, for each KEYS[i], the stored value, or the value of the
@@ -168,21 +276,26 @@ return out
 // miss. The caller owns the returned slices, which may share one backing
 // array.
 //
-// On a Redis error or timeout, Get returns a nil value for every key and an
-// error wrapping the Redis error; callers should treat it as a miss for every
-// key. Get sends nothing when keys is empty.
+// On a Redis error or timeout, or while Redis is skipped (ErrSkipped), Get
+// returns a nil value for every key and an error wrapping the cause;
+// callers should treat it as a miss for every key. Get sends nothing when
+// keys is empty.
 func (r *Redis) Get(ctx context.Context, keys []string) ([][]byte, error) {
 	out := make([][]byte, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
-	vals, err := getScript.Run(ctx, r.client, keys).Slice()
-	if err == nil && len(vals) != len(keys) {
-		err = fmt.Errorf("script returned %d values for %d keys", len(vals), len(keys))
-	}
+	var vals []any
+	err := r.do(ctx, "get", len(keys), func(ctx context.Context) error {
+		var err error
+		vals, err = getScript.Run(ctx, r.client, keys).Slice()
+		if err == nil && len(vals) != len(keys) {
+			err = fmt.Errorf("script returned %d values for %d keys", len(vals), len(keys))
+		}
+		return err
+	})
 	if err != nil {
 		r.n.misses.Add(uint64(len(keys)))
-		r.fail(ctx, "get", len(keys), err)
 		return out, fmt.Errorf("cache: get: %w", err)
 	}
 	// Two passes over the replies: classify and size, then copy the
@@ -260,27 +373,34 @@ func (r *Redis) Set(ctx context.Context, entries []Entry) error {
 		for i := range entries {
 			e := &entries[i]
 			keys[i] = e.Key
-			version := e.Version
-			if e.Link != "" {
+			version := e.Version // what the script compares with
+			if e.Link != "" || e.Replace {
 				version = 0
 			}
 			args = append(args, encode(e), roundTTL(e.TTL).Milliseconds(), version)
 		}
-		if err := setScript.Run(ctx, r.client, keys, args...).Err(); err != nil && !errors.Is(err, redis.Nil) {
-			r.fail(ctx, "set", len(entries), err)
+		err := r.do(ctx, "set", len(entries), func(ctx context.Context) error {
+			if err := setScript.Run(ctx, r.client, keys, args...).Err(); err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+			return nil
+		})
+		if err != nil {
 			return fmt.Errorf("cache: set: %w", err)
 		}
 		return nil
 	}
-	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i := range entries {
-			e := &entries[i]
-			p.Do(ctx, "set", e.Key, encode(e), "px", roundTTL(e.TTL).Milliseconds())
-		}
-		return nil
+	err := r.do(ctx, "set", len(entries), func(ctx context.Context) error {
+		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := range entries {
+				e := &entries[i]
+				p.Do(ctx, "set", e.Key, encode(e), "px", roundTTL(e.TTL).Milliseconds())
+			}
+			return nil
+		})
+		return err
 	})
 	if err != nil {
-		r.fail(ctx, "set", len(entries), err)
 		return fmt.Errorf("cache: set: %w", err)
 	}
 	return nil
@@ -293,15 +413,17 @@ func (r *Redis) Delete(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	if err := r.client.Del(ctx, keys...).Err(); err != nil {
-		r.fail(ctx, "delete", len(keys), err)
+	err := r.do(ctx, "delete", len(keys), func(ctx context.Context) error {
+		return r.client.Del(ctx, keys...).Err()
+	})
+	if err != nil {
 		return fmt.Errorf("cache: delete: %w", err)
 	}
 	return nil
 }
 
-// Ping checks that Redis answers, for readiness probes. Its errors are
-// neither counted nor logged.
+// Ping checks that Redis answers, for readiness probes, even while the
+// cache skips it. Its errors are neither counted nor logged.
 func (r *Redis) Ping(ctx context.Context) error {
 	if err := r.client.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("cache: ping: %w", err)
@@ -314,8 +436,9 @@ func (r *Redis) Stats() Stats {
 	return r.n.stats()
 }
 
-// Close closes the Redis client.
+// Close stops the probe, if any, and closes the Redis client.
 func (r *Redis) Close() error {
+	r.close.Do(func() { close(r.done) })
 	return r.client.Close()
 }
 

@@ -480,33 +480,35 @@ func TestPing(t *testing.T) {
 
 // TestVersionedSet: a versioned document is not replaced by an older
 // version, is replaced by the same or a newer one, and unversioned writes
-// replace anything.
+// and writes with Replace replace anything.
 func TestVersionedSet(t *testing.T) {
 	forEach(t, func(t *testing.T, h harness) {
 		k := h.key("cust")
-		set := func(value string, version int64) {
-			t.Helper()
-			if err := h.c.Set(t.Context(), []Entry{{Key: k, Value: []byte(value), TTL: time.Minute, Version: version}}); err != nil {
-				t.Fatal(err)
-			}
-		}
 		steps := []struct {
 			value   string
 			version int64
+			replace bool
 			want    string
 		}{
-			{"v5", 5, "v5"},
-			{"v3", 3, "v5"},   // older: kept out
-			{"v5b", 5, "v5b"}, // same version: replaced
-			{"v9", 9, "v9"},   // newer: replaced
-			{"v1", 1, "v9"},
-			{"plain", 0, "plain"}, // unversioned: replaces anything
-			{"v2", 2, "v2"},       // over an unversioned document
+			{"v5", 5, false, "v5"},
+			{"v3", 3, false, "v5"},   // older: kept out
+			{"v5b", 5, false, "v5b"}, // same version: replaced
+			{"v9", 9, false, "v9"},   // newer: replaced
+			{"v1", 1, false, "v9"},
+			{"plain", 0, false, "plain"}, // unversioned: replaces anything
+			{"v2", 2, false, "v2"},       // over an unversioned document
+			{"v90", 90, false, "v90"},
+			{"v4", 4, true, "v4"},  // Replace: over a newer version...
+			{"v3", 3, false, "v4"}, // ...and stored as version 4
+			{"v6", 6, false, "v6"},
 		}
 		for _, st := range steps {
-			set(st.value, st.version)
+			e := Entry{Key: k, Value: []byte(st.value), TTL: time.Minute, Version: st.version, Replace: st.replace}
+			if err := h.c.Set(t.Context(), []Entry{e}); err != nil {
+				t.Fatal(err)
+			}
 			if got := h.mustGet(t, k)[0]; string(got) != st.want {
-				t.Errorf("after Set(%q, version %d): Get = %q; want %q", st.value, st.version, got, st.want)
+				t.Errorf("after Set(%q, version %d, replace %v): Get = %q; want %q", st.value, st.version, st.replace, got, st.want)
 			}
 		}
 		// Links in a versioned batch are written, and followed.

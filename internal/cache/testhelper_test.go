@@ -29,7 +29,7 @@ func testRedis(t testing.TB, hooks ...redis.Hook) (*Redis, redis.UniversalClient
 	for _, h := range hooks {
 		client.AddHook(h)
 	}
-	r := NewRedis(client, RedisOptions{})
+	r := NewRedis(client, RedisOptions{Timeout: testTimeout})
 	t.Cleanup(func() { _ = r.Close() })
 	return r, cachetest.Client(t)
 }

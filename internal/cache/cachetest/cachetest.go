@@ -17,6 +17,10 @@
 //
 //	func TestMain(m *testing.M) { cachetest.Main(m) }
 //
+// StartServer starts a private redis-server, which a test may stop and
+// start again, and StartProxy puts a fault-injecting TCP proxy in front of
+// one: tests of Redis failures use these, never the shared server.
+//
 // On Linux the server is also killed when the test process dies.
 package cachetest
 
@@ -121,11 +125,18 @@ func Namespace(t testing.TB) string {
 // Main runs the tests of m, stops the redis-server that Redis may have
 // started, and exits with the tests' result. Call it from TestMain.
 func Main(m *testing.M) {
+	os.Exit(Run(m))
+}
+
+// Run runs the tests of m, stops the redis-server that Redis may have
+// started, and returns the tests' exit code: Main for a TestMain that has
+// more to check before it exits.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if shared.proc != nil {
 		shared.proc.stop()
 	}
-	os.Exit(code)
+	return code
 }
 
 // Required reports whether a missing Redis must fail tests rather than skip

@@ -1,0 +1,204 @@
+package cache
+
+import (
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	"customergraph/internal/cache/cachetest"
+)
+
+// TestRedisFaults puts a fault-injecting proxy between the cache and a
+// Redis of its own. Whatever the fault, every operation ends within about
+// the timeout, as a miss; once Redis has failed for a while the cache skips
+// it, so most operations do not wait at all; and when the fault ends the
+// cache serves the stored values again, each under its own key, within
+// about a cooldown.
+func TestRedisFaults(t *testing.T) {
+	const (
+		timeout  = 100 * time.Millisecond // enough for a loaded machine
+		cooldown = 300 * time.Millisecond
+		faultFor = time.Second
+	)
+	for _, fault := range []cachetest.Fault{cachetest.Blackhole, cachetest.Garbage, cachetest.Refuse} {
+		t.Run(fault.String(), func(t *testing.T) {
+			srv := cachetest.StartServer(t, 0)
+			proxy := cachetest.StartProxy(t, srv.Addr)
+			r, err := DialRedis("redis://"+proxy.Addr, RedisOptions{Timeout: timeout, Cooldown: cooldown})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			ks := testKeyspace(t)
+			var (
+				entries []Entry
+				keys    []string
+				want    []string
+			)
+			for i := range 10 {
+				e := Entry{Key: ks.Customer(strconv.Itoa(i)), Value: []byte("value-" + strconv.Itoa(i)), TTL: time.Minute}
+				entries, keys, want = append(entries, e), append(keys, e.Key), append(want, string(e.Value))
+			}
+			eventually(t, func() error { return r.Set(t.Context(), entries) })
+			checkValues(t, mustGetRedis(t, r, keys), want)
+
+			proxy.Set(fault)
+			var (
+				ops, waited int
+				slowest     time.Duration
+			)
+			for start := time.Now(); time.Since(start) < faultFor; ops++ {
+				i := ops % len(keys)
+				t0 := time.Now()
+				got, err := r.Get(t.Context(), keys[i:i+1])
+				d := time.Since(t0)
+				if err == nil || got[0] != nil {
+					t.Fatalf("Get %d during %v = %q, %v; want a miss and an error", ops, fault, got, err)
+				}
+				slowest = max(slowest, d)
+				if d >= timeout/2 {
+					waited++
+				} else {
+					time.Sleep(time.Millisecond) // leave the CPU to others
+				}
+			}
+			st := r.Stats()
+			t.Logf("%v: %d Gets in %v, %d waited, slowest %v; stats %+v", fault, ops, faultFor, waited, slowest, st)
+			// About the timeout; far less than a second, even on a loaded
+			// machine.
+			if slowest > time.Second {
+				t.Errorf("%v: slowest Get took %v; want about the timeout, %v", fault, slowest, timeout)
+			}
+			if st.Skipped == 0 {
+				t.Errorf("%v: no operation skipped in %v of failures", fault, faultFor)
+			}
+			// Until the breaker opens (4 timeouts), and none after: a few
+			// operations wait, not every one.
+			if maxWaited := int(tripTimeouts) + 5; waited > maxWaited {
+				t.Errorf("%v: %d of %d Gets waited for Redis; want at most %d", fault, waited, ops, maxWaited)
+			}
+
+			proxy.Set(cachetest.Pass)
+			restored := time.Now()
+			for {
+				got, err := r.Get(t.Context(), keys)
+				if err == nil {
+					checkValues(t, got, want)
+					break
+				}
+				if time.Since(restored) > 3*time.Second {
+					t.Fatalf("%v: Get still fails 3s after the fault ended: %v", fault, err)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			t.Logf("%v: cache answers again %v after the fault ended", fault, time.Since(restored).Round(time.Millisecond))
+			// No connection is left out of step with its replies: every
+			// value read is the one of its key.
+			for i := range 50 {
+				j := i % len(keys)
+				if got, err := r.Get(t.Context(), keys[j:j+1]); err == nil {
+					checkValues(t, got, want[j:j+1])
+				}
+			}
+			eventually(t, func() error { return r.Set(t.Context(), entries[:1]) })
+		})
+	}
+}
+
+// TestRedisSkippedErrors checks what a skipped operation returns and counts.
+func TestRedisSkippedErrors(t *testing.T) {
+	port := cachetest.FreePort(t) // nothing listens on it
+	r, err := DialRedis("redis://127.0.0.1:"+strconv.Itoa(port), RedisOptions{Timeout: 10 * time.Millisecond, Cooldown: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	keys := []string{"a", "b"}
+	deadline := time.Now().Add(5 * time.Second)
+	for r.Stats().Skipped == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("Redis still not skipped after 5s of failures: %+v", r.Stats())
+		}
+		r.Get(t.Context(), keys)
+		time.Sleep(5 * time.Millisecond)
+	}
+	before := r.Stats()
+	got, err := r.Get(t.Context(), keys)
+	if !errors.Is(err, ErrSkipped) || got[0] != nil || got[1] != nil {
+		t.Errorf("Get while skipped = %q, %v; want misses and ErrSkipped", got, err)
+	}
+	if err := r.Set(t.Context(), []Entry{{Key: "a", Value: []byte("x"), TTL: time.Second}}); !errors.Is(err, ErrSkipped) {
+		t.Errorf("Set while skipped: %v; want ErrSkipped", err)
+	}
+	if err := r.Delete(t.Context(), keys); !errors.Is(err, ErrSkipped) {
+		t.Errorf("Delete while skipped: %v; want ErrSkipped", err)
+	}
+	after := r.Stats()
+	want := before
+	want.Skipped += 3
+	want.Misses += 2
+	if after != want {
+		t.Errorf("Stats after 3 skipped operations = %+v; want %+v", after, want)
+	}
+	if err := r.Ping(t.Context()); err == nil || errors.Is(err, ErrSkipped) {
+		t.Errorf("Ping while skipped: %v; want it sent, and failing", err)
+	}
+}
+
+// TestRedisBlackholeBoundsEveryWait sends many concurrent operations into a
+// black hole with a small pool: those waiting for a connection, those
+// connecting and those waiting for a reply all give up within about the
+// timeout (the operation's deadline covers them all; without it, one that
+// waited for a connection could then wait a timeout more for its reply).
+func TestRedisBlackholeBoundsEveryWait(t *testing.T) {
+	const timeout = 50 * time.Millisecond
+	srv := cachetest.StartServer(t, 0)
+	proxy := cachetest.StartProxy(t, srv.Addr)
+	r, err := DialRedis("redis://"+proxy.Addr, RedisOptions{Timeout: timeout, PoolSize: 4, Cooldown: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Set(cachetest.Blackhole)
+	const n = 100
+	took := make(chan time.Duration, n)
+	for range n {
+		go func() {
+			start := time.Now()
+			r.Get(t.Context(), []string{"k"})
+			took <- time.Since(start)
+		}()
+	}
+	var slowest time.Duration
+	for range n {
+		slowest = max(slowest, <-took)
+	}
+	t.Logf("%d concurrent Gets into a black hole over 4 connections: slowest %v", n, slowest)
+	if slowest > time.Second {
+		t.Errorf("slowest Get took %v; want about the timeout, %v", slowest, timeout)
+	}
+	if st := r.Stats(); st.Errors != n {
+		t.Errorf("Stats = %+v; want %d errors", st, n)
+	}
+}
+
+// eventually calls f until it succeeds, for 2 seconds at most: an operation
+// with a short timeout may miss on a loaded machine.
+func eventually(t *testing.T, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
