@@ -41,6 +41,7 @@ import (
 	"customergraph/internal/admission"
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
+	"customergraph/internal/querylimit"
 	"customergraph/internal/tiquo"
 	"customergraph/internal/tiquosim"
 	"customergraph/loaders"
@@ -209,6 +210,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	gate := admission.New(int64(cfg.MaxInflightCost), cfg.AdmissionWait)
 	registerAdmissionMetrics(reg, gate)
 	api := svc.Middleware(newGraphQL(cfg, log, gate))
+	api = limitRequests(int64(cfg.MaxBodyBytes), cfg.TokenLimit, api)
 	api = authenticate(cfg.FacadeAPIKeys, api)
 	api = withCORS(cfg.CORSOrigins, api)
 
@@ -276,12 +278,26 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{}) // queries only: it refuses mutations
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](cfg.QueryCacheSize))
+	queries := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
+	srv.SetQueryCache(queries)
 	srv.SetParserTokenLimit(cfg.TokenLimit)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	// After the persisted query extension, which fills in the query: the
+	// document limits, before gqlgen parses and validates the query.
+	srv.Use(operationLimits{
+		limits: querylimit.Limits{
+			Tokens:       cfg.TokenLimit,
+			Depth:        cfg.MaxDepth,
+			Aliases:      cfg.MaxAliases,
+			RootFields:   cfg.MaxRootFields,
+			Fields:       cfg.MaxFields,
+			FieldRepeats: cfg.MaxFieldRepeats,
+		},
+		parsed: queries,
+	})
 	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
 	// Admit the operation by its cost (the complexity computed above),
 	// then load every root lookup in one batch before it executes.

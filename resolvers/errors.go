@@ -29,6 +29,36 @@ const (
 	CodeServerBusy = "SERVER_BUSY"
 )
 
+// Codes of requests refused before they run: none of them costs an
+// upstream call. The *_LIMIT_EXCEEDED codes are answered with HTTP 422,
+// like gqlgen's parse and validation failures.
+const (
+	// CodeBadRequest: the request is not a GraphQL request.
+	CodeBadRequest = "BAD_REQUEST"
+	// CodeRequestTooLarge: the body, or a GET's query string, is larger
+	// than MAX_BODY_BYTES (HTTP 413, or 414 for GET).
+	CodeRequestTooLarge = "REQUEST_TOO_LARGE"
+	// CodeMethodNotAllowed: a mutation sent with GET (HTTP 405).
+	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	// CodeTokenLimit: the document has more than PARSER_TOKEN_LIMIT tokens.
+	CodeTokenLimit = "TOKEN_LIMIT_EXCEEDED"
+	// CodeDepthLimit: fields nest deeper than MAX_DEPTH.
+	CodeDepthLimit = "DEPTH_LIMIT_EXCEEDED"
+	// CodeAliasLimit: the operation uses more than MAX_ALIASES aliases.
+	CodeAliasLimit = "ALIAS_LIMIT_EXCEEDED"
+	// CodeRootFieldLimit: the operation selects more than MAX_ROOT_FIELDS
+	// root fields.
+	CodeRootFieldLimit = "ROOT_FIELD_LIMIT_EXCEEDED"
+	// CodeFieldLimit: the document has more than MAX_FIELDS selections.
+	CodeFieldLimit = "FIELD_LIMIT_EXCEEDED"
+	// CodeFieldRepeatLimit: one selection set selects a response name
+	// more than MAX_FIELD_REPEATS times.
+	CodeFieldRepeatLimit = "FIELD_REPEAT_LIMIT_EXCEEDED"
+	// CodeComplexityLimit is gqlgen's: the operation costs more than
+	// COMPLEXITY_LIMIT.
+	CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
+)
+
 // badInput returns a BAD_USER_INPUT error: an argument is invalid, and no
 // upstream call was made.
 func badInput(format string, args ...any) error {
