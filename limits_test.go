@@ -273,3 +273,24 @@ func TestGETNeverMutates(t *testing.T) {
 		t.Errorf("POST mutation: errors %+v", r.Errors)
 	}
 }
+
+// TestMalformedRequests: a body that is not a GraphQL request is the
+// client's error, with a code, and no copy of the body in the message.
+func TestMalformedRequests(t *testing.T) {
+	s := newStack(t, stackOptions{redisAddr: "memory"})
+	for _, body := range []string{`{"query": `, `[]`, `"x"`, `{"query": 5}`, `{"variables": "x"}`, strings.Repeat("secret ", 100)} {
+		r := s.raw("POST", "/graphql", strings.NewReader(body))
+		if r.status != http.StatusBadRequest && r.status != http.StatusUnprocessableEntity {
+			t.Errorf("%.30q: status %d; want 400 or 422", body, r.status)
+		}
+		if c := r.code(); c != "BAD_REQUEST" && c != "GRAPHQL_VALIDATION_FAILED" {
+			t.Errorf("%.30q: %s; want BAD_REQUEST", body, r.body)
+		}
+		if strings.Contains(string(r.body), "secret secret") {
+			t.Errorf("%.30q: the response repeats the body: %s", body, r.body)
+		}
+	}
+	if strings.Contains(s.logs.String(), "unexpected resolver error") {
+		t.Errorf("malformed requests were logged as unexpected errors:\n%s", s.logs)
+	}
+}

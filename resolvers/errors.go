@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -33,7 +34,8 @@ const (
 // upstream call. The *_LIMIT_EXCEEDED codes are answered with HTTP 422,
 // like gqlgen's parse and validation failures.
 const (
-	// CodeBadRequest: the request is not a GraphQL request.
+	// CodeBadRequest: the request is not a GraphQL request (a body that
+	// is not JSON, for one).
 	CodeBadRequest = "BAD_REQUEST"
 	// CodeRequestTooLarge: the body, or a GET's query string, is larger
 	// than MAX_BODY_BYTES (HTTP 413, or 414 for GET).
@@ -80,6 +82,9 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		out := &gqlerror.Error{Path: gqlErr.Path, Locations: gqlErr.Locations}
 		code, msg := classify(err)
+		if code == CodeInternal && isRequestError(ctx, err) {
+			code, msg = CodeBadRequest, requestMessage(gqlErr.Message)
+		}
 		if code == CodeInternal {
 			log.ErrorContext(ctx, "unexpected resolver error", "path", gqlErr.Path.String(), "err", err)
 		}
@@ -91,6 +96,25 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return out
 	}
+}
+
+// isRequestError reports whether err is gqlgen's own complaint about the
+// HTTP request (a body that does not decode): a GraphQL error of its own,
+// wrapping nothing, made outside any field.
+func isRequestError(ctx context.Context, err error) bool {
+	ge, ok := err.(*gqlerror.Error)
+	return ok && ge.Unwrap() == nil && graphql.GetFieldContext(ctx) == nil
+}
+
+// requestMessage returns gqlgen's message about a request without the
+// copy of the whole body it appends to a body that does not decode.
+func requestMessage(msg string) string {
+	if strings.HasPrefix(msg, "json request body could not be decoded") {
+		if i := strings.Index(msg, " body:"); i >= 0 {
+			return msg[:i]
+		}
+	}
+	return msg
 }
 
 // classify maps an error to its code and a message safe to show a client.
