@@ -234,6 +234,31 @@ func TestLimitsConfigErrors(t *testing.T) {
 	}
 }
 
+// TestSuggestionsFollowIntrospection: with introspection off, validation
+// errors do not reveal the schema's names by suggesting them.
+func TestSuggestionsFollowIntrospection(t *testing.T) {
+	const q = `{ customers(frist: 1, status: ACTIV) { nodes { emal } } }`
+	on := newStack(t, stackOptions{redisAddr: "memory"})
+	r := on.post(q, nil)
+	if len(r.Errors) < 3 || !strings.Contains(fmt.Sprint(r.Errors), "Did you mean") {
+		t.Fatalf("introspection on: errors %+v; want three, with suggestions", r.Errors)
+	}
+	off := newStack(t, stackOptions{redisAddr: "memory", env: map[string]string{"INTROSPECTION": "false"}})
+	r = off.post(q, nil)
+	if len(r.Errors) < 3 {
+		t.Fatalf("introspection off: errors %+v; want three", r.Errors)
+	}
+	for _, e := range r.Errors {
+		if strings.Contains(e.Message, "Did you mean") || strings.Contains(e.Message, "ACTIVE") ||
+			strings.Contains(e.Message, `"first"`) || strings.Contains(e.Message, `"email"`) {
+			t.Errorf("introspection off: %q suggests a name", e.Message)
+		}
+		if e.Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" {
+			t.Errorf("introspection off: %q has code %v", e.Message, e.Extensions["code"])
+		}
+	}
+}
+
 // TestGETNeverMutates: a mutation sent with GET is refused with 405 and
 // a code, and never reaches the upstream.
 func TestGETNeverMutates(t *testing.T) {

@@ -281,6 +281,9 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 	queries := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
 	srv.SetQueryCache(queries)
 	srv.SetParserTokenLimit(cfg.TokenLimit)
+	// With introspection off, validation errors do not suggest names
+	// either (see also resolvers.WithoutSuggestions below).
+	srv.SetDisableSuggestion(!cfg.Introspection)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
@@ -340,7 +343,11 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 		}
 		return resp
 	})
-	srv.SetErrorPresenter(resolvers.ErrorPresenter(log))
+	presenter := resolvers.ErrorPresenter(log)
+	if !cfg.Introspection {
+		presenter = resolvers.WithoutSuggestions(presenter)
+	}
+	srv.SetErrorPresenter(presenter)
 	srv.SetRecoverFunc(resolvers.Recover(log))
 	return srv
 }

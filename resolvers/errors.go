@@ -117,6 +117,25 @@ func requestMessage(msg string) string {
 	return msg
 }
 
+// WithoutSuggestions wraps an error presenter so that validation errors
+// no longer suggest names ("Did you mean ...?"): with introspection off,
+// they would reveal the schema's fields, arguments, types and enum values
+// one guess at a time. gqlgen's SetDisableSuggestion covers unknown
+// fields only; this covers every rule.
+func WithoutSuggestions(next graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := next(ctx, err)
+		if gqlErr != nil && gqlErr.Extensions["code"] == "GRAPHQL_VALIDATION_FAILED" {
+			if i := strings.Index(gqlErr.Message, " Did you mean"); i >= 0 {
+				short := *gqlErr
+				short.Message = gqlErr.Message[:i]
+				return &short
+			}
+		}
+		return gqlErr
+	}
+}
+
 // classify maps an error to its code and a message safe to show a client.
 func classify(err error) (code, msg string) {
 	var te *loaders.UpstreamError
