@@ -28,9 +28,10 @@ type Limits struct {
 	Tokens int
 	// Depth bounds how deeply fields nest: in { customer { address { city } } }
 	// city is at depth 3. Fragments count where they are spread. Fields
-	// under __schema and __type are exempt: introspection has its own
-	// depth rule in validation, and GraphiQL's introspection query nests
-	// type references deeper than any query of data needs to.
+	// under __schema and __type may nest deeper, up to the parser's own
+	// bound (parser.MaxNestingDepth): introspection has its own depth rule
+	// in validation, and GraphiQL's introspection query nests type
+	// references deeper than any query of data needs to.
 	Depth int
 	// Aliases bounds the fields selected under an alias that differs from
 	// their name, counted after expanding fragments.
@@ -196,9 +197,16 @@ func (c *checker) selectionSet(set ast.SelectionSet, depth int, root, introspect
 	}
 	for _, f := range level {
 		intro := introspection || root && (f.Name == "__schema" || f.Name == "__type")
-		if depth > c.l.Depth && !intro {
-			return &Violation{Kind: Depth, Limit: c.l.Depth, Pos: f.Position,
-				Message: fmt.Sprintf("fields nest more than %d levels deep, the limit", c.l.Depth)}
+		// The walk never goes deeper than the parser lets a document nest,
+		// whatever the limit: a fragment spread inside itself, below its
+		// root, would otherwise take it down without end.
+		limit := min(c.l.Depth, parser.MaxNestingDepth)
+		if intro {
+			limit = parser.MaxNestingDepth
+		}
+		if depth > limit {
+			return &Violation{Kind: Depth, Limit: limit, Pos: f.Position,
+				Message: fmt.Sprintf("fields nest more than %d levels deep, the limit", limit)}
 		}
 		if len(f.SelectionSet) > 0 {
 			if v := c.selectionSet(f.SelectionSet, depth+1, false, intro); v != nil {

@@ -102,7 +102,9 @@ func TestCheck(t *testing.T) {
 		{"introspection is exempt from depth", `{ __schema { types { fields { type { ofType { ofType { name } } } } } } }`, Limits{Depth: 2}, 0},
 		{"but only introspection", `{ __schema { types { name } } customer { address { city } } }`, Limits{Depth: 2}, Depth},
 		{"a fragment spreading itself below its root", `{ a { ...F } } fragment F on T { a { ...F } }`, Limits{}, Depth},
-		{"a self-spreading fragment under introspection", `{ __schema { types { ...T } } } fragment T on __Type { fields { type { ...T } } }`, Limits{}, Fields},
+		{"a self-spreading fragment under introspection", `{ __schema { types { ...T } } } fragment T on __Type { fields { type { ...T } } }`, Limits{}, Depth},
+		{"a self-spreading fragment under introspection, more fields allowed", `{ __schema { types { ...T } } } fragment T on __Type { fields { type { ...T } } }`, Limits{Fields: 1 << 30}, Depth},
+		{"a self-spreading fragment, no limit in reach", `{ a { ...F } } fragment F on T { a { ...F } }`, Limits{Depth: 1 << 30, Fields: 1 << 30}, Depth},
 
 		{"500 aliases", aliases(500), Limits{}, Aliases},
 		{"151 aliases", lookups(151), Limits{RootFields: 1000}, Aliases},
@@ -242,4 +244,36 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzCheck: any document is checked without a panic and in bounded
+// time; a violation names its limit; with limits no document can reach,
+// only the parser's own nesting bound is reported.
+//
+//	go test ./internal/querylimit -run '^$' -fuzz FuzzCheck -fuzztime 60s
+func FuzzCheck(f *testing.F) {
+	for _, q := range []string{
+		`{ __typename }`, lookups(3), fullPage, nest(12), bomb(12), aliases(3),
+		`{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }`,
+		`{ a { ...F } } fragment F on T { a { ...F } }`,
+		`query A { a } query B { b } fragment F on Q { c ...G } fragment G on Q { ... on Q { d } }`,
+		`{ a(x: [[[1]]], y: {z: {w: $v}}) @d(e: 1) }`, `{ customer(`, `}{`, "",
+	} {
+		f.Add(q)
+	}
+	small := Limits{Tokens: 500, Depth: 4, Aliases: 3, RootFields: 5, Fields: 30, FieldRepeats: 2}
+	huge := Limits{Tokens: 1 << 30, Depth: 1 << 30, Aliases: 1 << 30, RootFields: 1 << 30, Fields: 1 << 30, FieldRepeats: 1 << 30}
+	limitOf := map[Kind]int{Tokens: small.Tokens, Depth: small.Depth, Aliases: small.Aliases,
+		RootFields: small.RootFields, Fields: small.Fields, FieldRepeats: small.FieldRepeats}
+	f.Fuzz(func(t *testing.T, q string) {
+		if v := small.Check(q); v != nil {
+			if want, ok := limitOf[v.Kind]; !ok || v.Limit != want || v.Message == "" || v.Error() != v.Message {
+				t.Fatalf("Check(%q) = %+v; want a known kind with its limit and a message", q, v)
+			}
+		}
+		if v := huge.Check(q); v != nil && !(v.Kind == Depth && v.Limit == 1<<30 && strings.Contains(v.Message, "1000 levels") ||
+			v.Kind == Depth && v.Limit == 1000) {
+			t.Fatalf("Check(%q) with unreachable limits = %+v", q, v)
+		}
+	})
 }
