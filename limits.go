@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -79,8 +80,9 @@ func (o operationLimits) MutateOperationParameters(ctx context.Context, p *graph
 }
 
 // limitRequests refuses, before any GraphQL work, a POST body larger than
-// maxBytes (413), a GET whose query string is larger (414), and a GET of
-// a mutation (405). A body of unknown length is read here, at most
+// maxBytes (413), a GET whose query string is larger (414), a GET of a
+// mutation (405), and a GET that gqlgen's transport would refuse without
+// an error code (400). A body of unknown length is read here, at most
 // maxBytes+1 of it; one with a Content-Length is never read past it by
 // net/http, so it needs no copy.
 func limitRequests(maxBytes int64, tokenLimit int, next http.Handler) http.Handler {
@@ -109,10 +111,13 @@ func limitRequests(maxBytes int64, tokenLimit int, next http.Handler) http.Handl
 				refuseTooLarge(w, http.StatusRequestURITooLong, "query string", maxBytes)
 				return
 			}
-			if mutationOverGET(r.URL.RawQuery, tokenLimit) {
-				w.Header().Set("Allow", http.MethodPost)
-				refuse(w, http.StatusMethodNotAllowed, "GET runs queries only; send mutations with POST",
-					map[string]any{"code": resolvers.CodeMethodNotAllowed})
+			if status, msg := checkGET(r.URL.RawQuery, tokenLimit); status != 0 {
+				code := resolvers.CodeBadRequest
+				if status == http.StatusMethodNotAllowed {
+					w.Header().Set("Allow", http.MethodPost)
+					code = resolvers.CodeMethodNotAllowed
+				}
+				refuse(w, status, msg, map[string]any{"code": code})
 				return
 			}
 		}
@@ -120,25 +125,37 @@ func limitRequests(maxBytes int64, tokenLimit int, next http.Handler) http.Handl
 	})
 }
 
-// mutationOverGET reports whether a GET's query string asks for an
-// operation other than a query. Only a query string that mentions
-// "mutation" or "subscription" is parsed. gqlgen's GET transport refuses
-// such operations too, but without an error code; anything this misses
-// (a query that does not parse, say) is still refused there.
-func mutationOverGET(rawQuery string, tokenLimit int) bool {
-	if !strings.Contains(rawQuery, "mutation") && !strings.Contains(rawQuery, "subscription") {
-		return false
-	}
+// checkGET returns the status and message for a GET that must not reach
+// gqlgen: one asking for an operation other than a query (405), and one
+// whose query string, variables or extensions do not decode (400), which
+// gqlgen's GET transport refuses without an error code. The document is
+// parsed only when it mentions "mutation" or "subscription"; gqlgen's
+// transport still refuses any non-query operation this lets through.
+func checkGET(rawQuery string, tokenLimit int) (int, string) {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return false
+		return http.StatusBadRequest, "the query string does not decode: " + err.Error()
 	}
-	doc, err := gqlparser.ParseQueryWithTokenLimit(&ast.Source{Input: q.Get("query")}, tokenLimit)
+	for _, name := range []string{"variables", "extensions"} {
+		if v := q.Get(name); v != "" {
+			var m map[string]any
+			if err := json.NewDecoder(strings.NewReader(v)).Decode(&m); err != nil {
+				return http.StatusBadRequest, name + " must be a JSON object"
+			}
+		}
+	}
+	query := q.Get("query")
+	if !strings.Contains(query, "mutation") && !strings.Contains(query, "subscription") {
+		return 0, ""
+	}
+	doc, err := gqlparser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, tokenLimit)
 	if err != nil {
-		return false
+		return 0, "" // gqlgen reports it
 	}
-	op := doc.Operations.ForName(q.Get("operationName"))
-	return op != nil && op.Operation != ast.Query
+	if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
+		return http.StatusMethodNotAllowed, "GET runs queries only; send " + string(op.Operation) + "s with POST"
+	}
+	return 0, ""
 }
 
 func refuseTooLarge(w http.ResponseWriter, status int, what string, maxBytes int64) {
