@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -81,14 +82,20 @@ func (o operationLimits) MutateOperationParameters(ctx context.Context, p *graph
 
 // limitRequests refuses, before any GraphQL work, a POST body larger than
 // maxBytes (413), a GET whose query string is larger (414), a GET of a
-// mutation (405), and a GET that gqlgen's transport would refuse without
-// an error code (400). A body of unknown length is read here, at most
+// mutation (405), and what gqlgen's transports would refuse without an
+// error code: a GET that does not decode (400), a POST that is not JSON
+// (415) and other methods (405). A body of unknown length is read here, at most
 // maxBytes+1 of it; one with a Content-Length is never read past it by
 // net/http, so it needs no copy.
 func limitRequests(maxBytes int64, tokenLimit int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodPost:
+			if !isJSON(r.Header.Get("Content-Type")) {
+				refuse(w, http.StatusUnsupportedMediaType, "send the request as Content-Type: application/json",
+					map[string]any{"code": resolvers.CodeBadRequest})
+				return
+			}
 			if r.ContentLength > maxBytes {
 				refuseTooLarge(w, http.StatusRequestEntityTooLarge, "request body", maxBytes)
 				return
@@ -120,6 +127,12 @@ func limitRequests(maxBytes int64, tokenLimit int, next http.Handler) http.Handl
 				refuse(w, status, msg, map[string]any{"code": code})
 				return
 			}
+		case http.MethodOptions:
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			refuse(w, http.StatusMethodNotAllowed, "GraphQL is served with GET and POST",
+				map[string]any{"code": resolvers.CodeMethodNotAllowed})
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -156,6 +169,17 @@ func checkGET(rawQuery string, tokenLimit int) (int, string) {
 		return http.StatusMethodNotAllowed, "GET runs queries only; send " + string(op.Operation) + "s with POST"
 	}
 	return 0, ""
+}
+
+// isJSON reports whether a Content-Type is application/json, the one
+// gqlgen's POST transport takes, looking at the usual spellings before
+// parsing.
+func isJSON(contentType string) bool {
+	if contentType == "application/json" || contentType == "application/json; charset=utf-8" {
+		return true
+	}
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mediaType == "application/json"
 }
 
 func refuseTooLarge(w http.ResponseWriter, status int, what string, maxBytes int64) {

@@ -33,7 +33,7 @@ func (r *rawResponse) code() string {
 
 // raw sends a request as given (body may be nil; a body that is not a
 // *bytes.Reader or *strings.Reader goes out chunked, without a length)
-// with the test's client key.
+// as JSON with the test's client key.
 func (s *stack) raw(method, target string, body io.Reader) *rawResponse {
 	s.t.Helper()
 	req, err := http.NewRequest(method, s.url+target, body)
@@ -41,11 +41,18 @@ func (s *stack) raw(method, target string, body io.Reader) *rawResponse {
 		s.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	return s.do(req)
+}
+
+// do sends req with the test's client key and decodes the errors of the
+// response, which must be JSON.
+func (s *stack) do(req *http.Request) *rawResponse {
+	s.t.Helper()
 	req.Header.Set("Authorization", "Bearer "+testKey)
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %.80s: %v", method, target, err)
+		s.t.Fatalf("%s %.80s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	r := &rawResponse{status: resp.StatusCode, header: resp.Header}
@@ -53,7 +60,7 @@ func (s *stack) raw(method, target string, body io.Reader) *rawResponse {
 	r.took = time.Since(start)
 	var env struct{ Errors []gqlError }
 	if err := json.Unmarshal(r.body, &env); err != nil {
-		s.t.Fatalf("%s %.80s: response is not JSON (%d): %.200s", method, target, r.status, r.body)
+		s.t.Fatalf("%s %.80s: response is not JSON (%d): %.200s", req.Method, req.URL, r.status, r.body)
 	}
 	r.errors = env.Errors
 	return r
@@ -318,6 +325,23 @@ func TestMalformedRequests(t *testing.T) {
 		}
 		if strings.Contains(string(r.body), "secret secret") {
 			t.Errorf("%.30q: the response repeats the body: %s", body, r.body)
+		}
+	}
+	// Not JSON, or not GET or POST: refused with a code too.
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/graphql", strings.NewReader("query={__typename}"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if r := s.do(req); r.status != http.StatusUnsupportedMediaType || r.code() != "BAD_REQUEST" {
+		t.Errorf("form POST: %d %s; want 415 BAD_REQUEST", r.status, r.body)
+	}
+	req, _ = http.NewRequest(http.MethodPost, s.url+"/graphql", strings.NewReader(`{"query":"{__typename}"}`))
+	req.Header.Set("Content-Type", "Application/JSON; charset=UTF-8")
+	if r := s.do(req); r.status != http.StatusOK || len(r.errors) != 0 {
+		t.Errorf("POST as Application/JSON; charset=UTF-8: %d %s; want it answered", r.status, r.body)
+	}
+	for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		r := s.raw(method, "/graphql", strings.NewReader(`{"query":"{__typename}"}`))
+		if r.status != http.StatusMethodNotAllowed || r.code() != "METHOD_NOT_ALLOWED" || r.header.Get("Allow") == "" {
+			t.Errorf("%s: %d %s; want 405 METHOD_NOT_ALLOWED with Allow", method, r.status, r.body)
 		}
 	}
 	if strings.Contains(s.logs.String(), "unexpected resolver error") {
