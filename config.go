@@ -38,6 +38,12 @@ type config struct {
 	MaxInflightCost       int           // admission budget: summed complexity executing at once
 	AdmissionWait         time.Duration // how long a request may queue for admission
 	TokenLimit            int
+	MaxBodyBytes          int // request body, or GET query string, in bytes
+	MaxDepth              int // how deeply fields nest
+	MaxAliases            int // aliased fields in an operation
+	MaxRootFields         int // root fields of an operation
+	MaxFields             int // selections in a document, after expanding fragments
+	MaxFieldRepeats       int // selections of one response name in one selection set
 	QueryCacheSize        int
 	SimCustomers          int
 	CORSOrigins           []string
@@ -103,6 +109,12 @@ func (c config) LogValue() slog.Value {
 		slog.Int("complexityLimit", c.ComplexityLimit),
 		slog.Int("maxInflightCost", c.MaxInflightCost),
 		slog.Int("tokenLimit", c.TokenLimit),
+		slog.Int("maxBodyBytes", c.MaxBodyBytes),
+		slog.Int("maxDepth", c.MaxDepth),
+		slog.Int("maxAliases", c.MaxAliases),
+		slog.Int("maxRootFields", c.MaxRootFields),
+		slog.Int("maxFields", c.MaxFields),
+		slog.Int("maxFieldRepeats", c.MaxFieldRepeats),
 	)
 }
 
@@ -129,6 +141,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MaxInflightCost:       8_000 * runtime.GOMAXPROCS(0),
 		AdmissionWait:         10 * time.Second,
 		TokenLimit:            5_000,
+		MaxBodyBytes:          256 << 10,
+		MaxDepth:              10,
+		MaxAliases:            150,
+		MaxRootFields:         150,
+		MaxFields:             2_000,
+		MaxFieldRepeats:       20,
 		QueryCacheSize:        1_000,
 		SimCustomers:          1_000,
 		CORSOrigins:           []string{"*"},
@@ -168,6 +186,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p.int("MAX_INFLIGHT_COST", &c.MaxInflightCost, 1, 1_000_000_000)
 	p.duration("ADMISSION_TIMEOUT", &c.AdmissionWait, time.Millisecond, 10*time.Minute)
 	p.int("PARSER_TOKEN_LIMIT", &c.TokenLimit, 100, 1_000_000)
+	p.int("MAX_BODY_BYTES", &c.MaxBodyBytes, 1<<10, 64<<20)
+	p.int("MAX_DEPTH", &c.MaxDepth, 2, 1_000)
+	p.int("MAX_ALIASES", &c.MaxAliases, 0, 100_000)
+	p.int("MAX_ROOT_FIELDS", &c.MaxRootFields, 1, 100_000)
+	p.int("MAX_FIELDS", &c.MaxFields, 1, 1_000_000)
+	p.int("MAX_FIELD_REPEATS", &c.MaxFieldRepeats, 1, 100_000)
 	p.int("QUERY_CACHE_SIZE", &c.QueryCacheSize, 1, 1_000_000)
 	p.int("SIM_CUSTOMERS", &c.SimCustomers, 1, 1_000_000)
 	p.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, 0, 10*time.Minute)

@@ -73,10 +73,34 @@ func (r *leakRecorder) secretsOf(env map[string]string, test string) {
 		r.secret("client key (FACADE_API_KEYS, first configured by "+test+")", strings.TrimSpace(k))
 	}
 	r.secret("upstream key (UPSTREAM_API_KEY, first configured by "+test+")", strings.TrimSpace(env["UPSTREAM_API_KEY"]))
+	r.upstreamURL("upstream URL (UPSTREAM_URL, first configured by "+test+")", env["UPSTREAM_URL"])
+	if table := env["TENANTS"]; table != "" {
+		ts, _ := parseTenantTable([]byte(table), func(k string) string { return env[k] })
+		for _, t := range ts {
+			r.secret("upstream key of tenant "+t.Name+" (TENANTS, first configured by "+test+")", string(t.UpstreamAPIKey))
+			r.upstreamURL("upstream URL of tenant "+t.Name+" (TENANTS, first configured by "+test+")", t.UpstreamURL)
+			for _, k := range t.ClientKeys {
+				r.secret("client key of tenant "+t.Name+" (TENANTS, first configured by "+test+")", string(k))
+			}
+		}
+	}
 	if u, err := url.Parse(env["REDIS_URL"]); err == nil && u.User != nil {
 		if pw, ok := u.User.Password(); ok {
 			r.secret("Redis password (REDIS_URL, first configured by "+test+")", pw)
 		}
+	}
+}
+
+// upstreamURL registers an upstream's URL and its host:port: neither may
+// reach a client or a log.
+func (r *leakRecorder) upstreamURL(kind, raw string) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return
+	}
+	r.secret(kind, raw)
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		r.secret(kind+", its host and port", u.Host)
 	}
 }
 

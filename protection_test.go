@@ -294,7 +294,7 @@ func TestRetryAfterPause(t *testing.T) {
 			}
 			s, key := a, testKey
 			if i%2 == 1 {
-				s, key = b, "second-key"
+				s, key = b, secondKey
 			}
 			r := s.lookup(key, c.ID)
 			if r.code("customer") != "RATE_LIMITED" || retryAfter(r) < 1 || retryAfter(r) > 3 {
@@ -403,11 +403,11 @@ func TestBudgetClientShare(t *testing.T) {
 		t.Errorf("after client 1's fifth lookup: extensions %s; want remaining 5, clientRemaining 0", r.Extensions)
 	}
 	refusedByBudget(t, s, testKey, cs[5])
-	r = spend(t, s, "second-key", cs[5:10])
+	r = spend(t, s, secondKey, cs[5:10])
 	if b := budgetOf(r); b == nil || b.Remaining != 0 || b.ClientRemaining == nil || *b.ClientRemaining != 0 {
 		t.Errorf("after client 2's fifth lookup: extensions %s; want remaining 0, clientRemaining 0", r.Extensions)
 	}
-	refusedByBudget(t, s, "second-key", cs[10])
+	refusedByBudget(t, s, secondKey, cs[10])
 }
 
 // TestBudgetSharedByInstances: two instances sharing a Redis spend one

@@ -233,8 +233,8 @@ func TestParserTokenLimit(t *testing.T) {
 	}
 	b.WriteString(" }")
 	r := s.post(b.String(), nil)
-	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "GRAPHQL_PARSE_FAILED" {
-		t.Errorf("query of 300 tokens with a limit of 200: errors %+v; want GRAPHQL_PARSE_FAILED", r.Errors)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "TOKEN_LIMIT_EXCEEDED" || r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("query of 300 tokens with a limit of 200: %d, errors %+v; want 422 TOKEN_LIMIT_EXCEEDED", r.Status, r.Errors)
 	}
 	if r := s.post(`{ __typename }`, nil); len(r.Errors) != 0 {
 		t.Errorf("small query: errors %+v", r.Errors)

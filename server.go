@@ -41,6 +41,7 @@ import (
 	"customergraph/internal/budget"
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
+	"customergraph/internal/querylimit"
 	"customergraph/internal/tiquo"
 	"customergraph/internal/tiquosim"
 	"customergraph/loaders"
@@ -225,7 +226,8 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			StaleIfError: offIfZero(cfg.StaleIfError),
 			Logger:       log.With("tenant", name),
 		})
-		return &tenant{name: name, api: svc.Middleware(gql), up: up, keys: keys}, nil
+		api := limitRequests(int64(cfg.MaxBodyBytes), cfg.TokenLimit, svc.Middleware(gql))
+		return &tenant{name: name, api: api, up: up, keys: keys}, nil
 	}
 	upstreamOf := func(u string) string {
 		if u == "" {
@@ -399,12 +401,29 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{}) // queries only: it refuses mutations
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](cfg.QueryCacheSize))
+	queries := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
+	srv.SetQueryCache(queries)
 	srv.SetParserTokenLimit(cfg.TokenLimit)
+	// With introspection off, validation errors do not suggest names
+	// either (see also resolvers.WithoutSuggestions below).
+	srv.SetDisableSuggestion(!cfg.Introspection)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	// After the persisted query extension, which fills in the query: the
+	// document limits, before gqlgen parses and validates the query.
+	srv.Use(operationLimits{
+		limits: querylimit.Limits{
+			Tokens:       cfg.TokenLimit,
+			Depth:        cfg.MaxDepth,
+			Aliases:      cfg.MaxAliases,
+			RootFields:   cfg.MaxRootFields,
+			Fields:       cfg.MaxFields,
+			FieldRepeats: cfg.MaxFieldRepeats,
+		},
+		parsed: queries,
+	})
 	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
 	// Admit the operation by its cost (the complexity computed above),
 	// then load every root lookup in one batch before it executes.
@@ -462,7 +481,11 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 		}
 		return resp
 	})
-	srv.SetErrorPresenter(resolvers.ErrorPresenter(log))
+	presenter := resolvers.ErrorPresenter(log)
+	if !cfg.Introspection {
+		presenter = resolvers.WithoutSuggestions(presenter)
+	}
+	srv.SetErrorPresenter(presenter)
 	srv.SetRecoverFunc(resolvers.Recover(log))
 	return srv
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -33,6 +34,37 @@ const (
 // AUTH_MODE=passthrough: the client is not authenticated.
 var ErrKeyRejected = errors.New("the customer service rejected this API key")
 
+// Codes of requests refused before they run: none of them costs an
+// upstream call. The *_LIMIT_EXCEEDED codes are answered with HTTP 422,
+// like gqlgen's parse and validation failures.
+const (
+	// CodeBadRequest: the request is not a GraphQL request (a body that
+	// is not JSON, for one).
+	CodeBadRequest = "BAD_REQUEST"
+	// CodeRequestTooLarge: the body, or a GET's query string, is larger
+	// than MAX_BODY_BYTES (HTTP 413, or 414 for GET).
+	CodeRequestTooLarge = "REQUEST_TOO_LARGE"
+	// CodeMethodNotAllowed: a mutation sent with GET (HTTP 405).
+	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	// CodeTokenLimit: the document has more than PARSER_TOKEN_LIMIT tokens.
+	CodeTokenLimit = "TOKEN_LIMIT_EXCEEDED"
+	// CodeDepthLimit: fields nest deeper than MAX_DEPTH.
+	CodeDepthLimit = "DEPTH_LIMIT_EXCEEDED"
+	// CodeAliasLimit: the operation uses more than MAX_ALIASES aliases.
+	CodeAliasLimit = "ALIAS_LIMIT_EXCEEDED"
+	// CodeRootFieldLimit: the operation selects more than MAX_ROOT_FIELDS
+	// root fields.
+	CodeRootFieldLimit = "ROOT_FIELD_LIMIT_EXCEEDED"
+	// CodeFieldLimit: the document has more than MAX_FIELDS selections.
+	CodeFieldLimit = "FIELD_LIMIT_EXCEEDED"
+	// CodeFieldRepeatLimit: one selection set selects a response name
+	// more than MAX_FIELD_REPEATS times.
+	CodeFieldRepeatLimit = "FIELD_REPEAT_LIMIT_EXCEEDED"
+	// CodeComplexityLimit is gqlgen's: the operation costs more than
+	// COMPLEXITY_LIMIT.
+	CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
+)
+
 // badInput returns a BAD_USER_INPUT error: an argument is invalid, and no
 // upstream call was made.
 func badInput(format string, args ...any) error {
@@ -54,6 +86,9 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		out := &gqlerror.Error{Path: gqlErr.Path, Locations: gqlErr.Locations}
 		code, msg := classify(err)
+		if code == CodeInternal && isRequestError(ctx, err) {
+			code, msg = CodeBadRequest, requestMessage(gqlErr.Message)
+		}
 		if code == CodeInternal {
 			log.ErrorContext(ctx, "unexpected resolver error", "path", gqlErr.Path.String(), "err", err)
 		}
@@ -64,6 +99,44 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			out.Extensions["retryAfterSeconds"] = int(math.Ceil(te.RetryAfter.Seconds()))
 		}
 		return out
+	}
+}
+
+// isRequestError reports whether err is gqlgen's own complaint about the
+// HTTP request (a body that does not decode): a GraphQL error of its own,
+// wrapping nothing, made outside any field.
+func isRequestError(ctx context.Context, err error) bool {
+	ge, ok := err.(*gqlerror.Error)
+	return ok && ge.Unwrap() == nil && graphql.GetFieldContext(ctx) == nil
+}
+
+// requestMessage returns gqlgen's message about a request without the
+// copy of the whole body it appends to a body that does not decode.
+func requestMessage(msg string) string {
+	if strings.HasPrefix(msg, "json request body could not be decoded") {
+		if i := strings.Index(msg, " body:"); i >= 0 {
+			return msg[:i]
+		}
+	}
+	return msg
+}
+
+// WithoutSuggestions wraps an error presenter so that validation errors
+// no longer suggest names ("Did you mean ...?"): with introspection off,
+// they would reveal the schema's fields, arguments, types and enum values
+// one guess at a time. gqlgen's SetDisableSuggestion covers unknown
+// fields only; this covers every rule.
+func WithoutSuggestions(next graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := next(ctx, err)
+		if gqlErr != nil && gqlErr.Extensions["code"] == "GRAPHQL_VALIDATION_FAILED" {
+			if i := strings.Index(gqlErr.Message, " Did you mean"); i >= 0 {
+				short := *gqlErr
+				short.Message = gqlErr.Message[:i]
+				return &short
+			}
+		}
+		return gqlErr
 	}
 }
 

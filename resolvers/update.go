@@ -77,16 +77,20 @@ func toPatch(in model.UpdateCustomerInput) (loaders.Patch, []model.UserError) {
 		case len(v) > maxTags:
 			invalid("tags: at most 50 tags", "tags")
 		default:
+			valid := true
 			for _, t := range v {
 				if msg := textProblem(t, maxTag, false); msg != "" || strings.TrimSpace(t) == "" {
 					if msg == "" {
 						msg = "empty tag"
 					}
 					invalid("tags: "+msg, "tags")
+					valid = false
 					break
 				}
 			}
-			p.Tags = loaders.Some(v)
+			if valid {
+				p.Tags = loaders.Some(v)
+			}
 		}
 	}
 	if v, ok := in.Address.ValueOK(); ok {
