@@ -6,25 +6,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"customergraph/internal/fakeclock"
 )
-
-// clock is a settable clock for the tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // TestBreaker runs scripts of steps against a breaker with Failures 3 and
 // CoolDown 10s. Steps:
@@ -59,9 +43,9 @@ func TestBreaker(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &clock{t: time.Unix(1_700_000_000, 0)}
+			c := fakeclock.New()
 			var changes []string
-			b := New(Config{Failures: 3, CoolDown: 10 * time.Second, Now: c.now, OnChange: func(from, to State) {
+			b := New(Config{Failures: 3, CoolDown: 10 * time.Second, Now: c.Now, OnChange: func(from, to State) {
 				changes = append(changes, from.String()+"→"+to.String())
 			}})
 			var held Ticket
@@ -100,7 +84,7 @@ func TestBreaker(t *testing.T) {
 					if err != nil {
 						t.Fatalf("bad step %q", step)
 					}
-					c.advance(d)
+					c.Advance(d)
 				}
 			}
 		})
@@ -108,17 +92,17 @@ func TestBreaker(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
-	c := &clock{t: time.Unix(1_700_000_000, 0)}
-	b := New(Config{Failures: 1, CoolDown: 10 * time.Second, Now: c.now})
+	c := fakeclock.New()
+	b := New(Config{Failures: 1, CoolDown: 10 * time.Second, Now: c.Now})
 	tk, _ := b.Allow()
 	tk.Done(Failure)
-	c.advance(4 * time.Second)
+	c.Advance(4 * time.Second)
 	_, err := b.Allow()
 	var oe *OpenError
 	if !errors.As(err, &oe) || oe.RetryAfter != 6*time.Second {
 		t.Fatalf("Allow = %#v; want *OpenError with RetryAfter 6s", err)
 	}
-	c.advance(6 * time.Second)
+	c.Advance(6 * time.Second)
 	if _, err := b.Allow(); err != nil {
 		t.Fatalf("after the cool-down: %v; want the probe", err)
 	}
@@ -128,14 +112,14 @@ func TestRetryAfter(t *testing.T) {
 }
 
 func TestChanges(t *testing.T) {
-	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	c := fakeclock.New()
 	var changes []string
-	b := New(Config{Failures: 1, CoolDown: time.Second, Now: c.now, OnChange: func(from, to State) {
+	b := New(Config{Failures: 1, CoolDown: time.Second, Now: c.Now, OnChange: func(from, to State) {
 		changes = append(changes, from.String()+"→"+to.String())
 	}})
 	tk, _ := b.Allow()
 	tk.Done(Failure)
-	c.advance(time.Second)
+	c.Advance(time.Second)
 	tk, _ = b.Allow()
 	tk.Done(Success)
 	want := "[closed→open open→half-open half-open→closed]"

@@ -15,29 +15,10 @@ import (
 
 	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
+	"customergraph/internal/fakeclock"
 )
 
 func TestMain(m *testing.M) { cachetest.Main(m) }
-
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Unix(1_700_000_000, 0)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // redisClient returns a client for the test Redis with the service's
 // tuning (50ms timeouts, no retries).
@@ -112,11 +93,11 @@ func TestLocal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClock()
-			tt.cfg.Now = c.now
+			c := fakeclock.New()
+			tt.cfg.Now = c.Now
 			l := New(tt.cfg)
 			for i, s := range tt.steps {
-				c.advance(s.advance)
+				c.Advance(s.advance)
 				err := l.Take(s.ctx)
 				if (err == nil) != (s.reason == nil) || (s.reason != nil && !errors.Is(err, s.reason)) {
 					t.Fatalf("step %d: Take = %v; want %v", i, err, s.reason)
@@ -131,20 +112,20 @@ func TestLocal(t *testing.T) {
 }
 
 func TestPauseLocal(t *testing.T) {
-	c := newClock()
+	c := fakeclock.New()
 	for _, limit := range []int{0, 5} {
-		l := New(Config{Limit: limit, Now: c.now})
+		l := New(Config{Limit: limit, Now: c.Now})
 		l.Pause(t.Context(), 3*time.Second)
 		l.Pause(t.Context(), time.Second) // shorter: changes nothing
-		c.advance(time.Second)
+		c.Advance(time.Second)
 		want(t, l.Take(t.Context()), ErrPaused, 2*time.Second, 2*time.Second)
-		c.advance(2 * time.Second)
+		c.Advance(2 * time.Second)
 		want(t, l.Take(t.Context()), nil, 0, 0)
 	}
 }
 
 func TestUsage(t *testing.T) {
-	l := New(Config{Limit: 10, ClientShare: 0.5, Now: newClock().now})
+	l := New(Config{Limit: 10, ClientShare: 0.5, Now: fakeclock.New().Now})
 	ctx := Track(WithClient(t.Context(), "client-1"))
 	if _, ok := Used(ctx); ok {
 		t.Fatal("Used before any Take reports figures")
@@ -292,13 +273,13 @@ func TestRedisDown(t *testing.T) {
 // buckets.
 func TestRedisUnreachable(t *testing.T) {
 	port := cachetest.FreePort(t)
-	c := newClock()
+	c := fakeclock.New()
 	l := New(Config{Limit: 2, Redis: redisClient(t, fmt.Sprintf("127.0.0.1:%d", port)),
-		Keys: cache.NewKeyspace("x"), Now: c.now, Logger: logger(&sync.Mutex{}, &strings.Builder{})})
+		Keys: cache.NewKeyspace("x"), Now: c.Now, Logger: logger(&sync.Mutex{}, &strings.Builder{})})
 	want(t, l.Take(t.Context()), nil, 0, 0)
 	want(t, l.Take(t.Context()), nil, 0, 0)
 	want(t, l.Take(t.Context()), ErrSpent, 30*time.Minute, 30*time.Minute)
-	c.advance(30 * time.Minute)
+	c.Advance(30 * time.Minute)
 	want(t, l.Take(t.Context()), nil, 0, 0)
 }
 

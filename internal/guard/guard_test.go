@@ -2,44 +2,27 @@ package guard
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"customergraph/internal/breaker"
 	"customergraph/internal/budget"
+	"customergraph/internal/fakeclock"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type fixture struct {
 	t       *testing.T
-	c       *clock
+	c       *fakeclock.Clock
 	g       *Guard
 	lim     *budget.Limiter
 	refused map[Reason]int
 }
 
 func newFixture(t *testing.T, limit int) *fixture {
-	f := &fixture{t: t, c: &clock{t: time.Unix(1_700_000_000, 0)}, refused: map[Reason]int{}}
-	f.lim = budget.New(budget.Config{Limit: limit, Window: time.Hour, Now: f.c.now})
+	f := &fixture{t: t, c: fakeclock.New(), refused: map[Reason]int{}}
+	f.lim = budget.New(budget.Config{Limit: limit, Window: time.Hour, Now: f.c.Now})
 	f.g = New(Config{
-		Breaker:  breaker.New(breaker.Config{Failures: 2, CoolDown: 10 * time.Second, Now: f.c.now}),
+		Breaker:  breaker.New(breaker.Config{Failures: 2, CoolDown: 10 * time.Second, Now: f.c.Now}),
 		Limiter:  f.lim,
 		OnRefuse: func(r Reason) { f.refused[r]++ },
 	})
@@ -102,7 +85,7 @@ func TestOpenCircuitSpendsNoBudget(t *testing.T) {
 		t.Errorf("refusals counted %v; want 5 by the breaker", f.refused)
 	}
 	// After the cool-down one probe goes; its success closes the circuit.
-	f.c.advance(10 * time.Second)
+	f.c.Advance(10 * time.Second)
 	after, err := f.g.Before(t.Context())
 	if err != nil {
 		t.Fatalf("probe: %v", err)
@@ -118,9 +101,9 @@ func TestPauseOn429(t *testing.T) {
 	f := newFixture(t, 10)
 	f.call(Outcome{Status: 429, RetryAfter: 3 * time.Second})
 	refusedWith(t, f.call(ok), ReasonRateLimit, 3*time.Second)
-	f.c.advance(2 * time.Second)
+	f.c.Advance(2 * time.Second)
 	refusedWith(t, f.call(ok), ReasonRateLimit, time.Second)
-	f.c.advance(time.Second)
+	f.c.Advance(time.Second)
 	if err := f.call(ok); err != nil {
 		t.Fatalf("after the pause: %v", err)
 	}
@@ -128,7 +111,7 @@ func TestPauseOn429(t *testing.T) {
 	f.call(failed)
 	f.call(Outcome{Status: 429})
 	refusedWith(t, f.call(ok), ReasonRateLimit, DefaultPause)
-	f.c.advance(DefaultPause)
+	f.c.Advance(DefaultPause)
 	if err := f.call(ok); err != nil {
 		t.Fatalf("after the default pause: %v", err)
 	}
@@ -153,9 +136,9 @@ func TestRefusedProbeIsReleased(t *testing.T) {
 	f := newFixture(t, 2)
 	f.call(failed)
 	f.call(failed)
-	f.c.advance(10 * time.Second) // the failures spent the budget
+	f.c.Advance(10 * time.Second) // the failures spent the budget
 	refusedWith(t, f.call(ok), ReasonBudget, 30*time.Minute-10*time.Second)
-	f.c.advance(time.Hour)
+	f.c.Advance(time.Hour)
 	if err := f.call(ok); err != nil {
 		t.Fatalf("probe once the budget refilled: %v", err)
 	}
