@@ -719,7 +719,7 @@ func TestAllContactsOfOneCustomer(t *testing.T) {
 	s.resetStats()
 	s.query(q, vars, &out)
 	if st := s.stats(); st.Total != 0 {
-		t.Errorf("second read cost %d upstream calls; want 0", st.Total)
+		t.Errorf("second read cost %d upstream calls (%+v); want 0\n%s", st.Total, st, s.logs.String())
 	}
 }
 

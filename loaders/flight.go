@@ -83,6 +83,23 @@ func (f *flight[K, V]) do(ctx context.Context, key K, since time.Time, fn func(c
 	}
 }
 
+// peek returns the finished, successful result for key, if one is still
+// kept, without joining or starting a call.
+func (f *flight[K, V]) peek(key K) (v V, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, found := f.calls[key]
+	if !found {
+		return v, false
+	}
+	select {
+	case <-c.done:
+		return c.val, c.err == nil
+	default:
+		return v, false
+	}
+}
+
 // release records that key's finished result is in the cache now: only
 // callers whose cache read began before now still join it.
 func (f *flight[K, V]) release(key K) {

@@ -397,32 +397,51 @@ type fetchHooks struct {
 // email and phone of a customer.
 func (s *Service) loadContacts(ctx context.Context, numbers []string) []*dataloader.Result[*customer.Customer] {
 	results := make([]*dataloader.Result[*customer.Customer], len(numbers))
-	all := make([]int, len(numbers))
 	keys := make([]string, len(numbers))
 	for i, n := range numbers {
-		all[i] = i
 		keys[i] = s.keys.Alias(identifier.CustomerNumber.String(), n)
 	}
 	// The cached records keep their detail fields when the list's version
 	// is the same.
 	since := time.Now()
 	cached, _ := s.lookup(ctx, keys)
+	now := s.now()
+	// A fresh cached record with every contact answers at once: another
+	// request's search may have landed since this one's record was read.
 	// Nothing is served stale from here, but an unreadable record is
 	// replaced.
 	flags := make([]record, len(numbers))
-	for i := range cached {
-		flags[i].unreadable = cached[i].unreadable
+	var misses []int
+	for i, r := range cached {
+		flags[i].unreadable = r.unreadable
+		if r.c != nil && r.c.AllContacts && r.c.CustomerNumber == numbers[i] && r.fresh(now) {
+			results[i] = &dataloader.Result[*customer.Customer]{Data: r.c}
+			continue
+		}
+		misses = append(misses, i)
 	}
-	s.resolve(ctx, results, all, flags, nil, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
+	s.resolve(ctx, results, misses, flags, nil, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
 		page, err, leader := s.searches.do(ctx, numbers[i], since, func(ctx context.Context) (*tiquo.Page, error) {
 			return s.up.ListCustomers(ctx, tiquo.ListParams{Search: numbers[i], Limit: 10})
 		})
 		if err != nil {
 			return nil, false, err
 		}
+		// The detail fields come from the cached record or, while its
+		// write-back may not have landed yet, from a read this instance
+		// just made: the record written here then holds both, and no
+		// write-back of a part of it can replace it (see version).
+		old := cached[i].c
+		if old == nil || old.Detail == nil {
+			if id, err := identifier.Parse(numbers[i]); err == nil {
+				if c, ok := s.gets.peek(id); ok && c != nil && c.Detail != nil {
+					old = c
+				}
+			}
+		}
 		for j := range page.Customers {
 			if t := &page.Customers[j]; t.CustomerNumber == numbers[i] {
-				return withDetailsOf(fromTiquo(t, fromList), cached[i].c), leader, nil
+				return withDetailsOf(fromTiquo(t, fromList), old), leader, nil
 			}
 		}
 		return nil, false, nil // gone since: nothing to remember

@@ -1,9 +1,11 @@
 package loaders
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"customergraph/internal/cache"
 	"customergraph/internal/customer"
 )
 
@@ -48,5 +50,50 @@ func TestJitter(t *testing.T) {
 	}
 	if got := jitter(time.Second, 0); got != time.Second {
 		t.Errorf("jitter(1s, 0) = %v; want 1s", got)
+	}
+}
+
+// A write-back of part of a record (no detail fields, or not every contact)
+// never replaces the whole record at the same updatedAt, whatever order the
+// write-backs land in; a newer updatedAt always wins.
+func TestVersionKeepsTheFullerRecord(t *testing.T) {
+	at := time.UnixMilli(1_700_000_000_000)
+	rec := func(updated time.Time, detail, contacts bool) *customer.Customer {
+		c := &customer.Customer{ID: "k1", CustomerNumber: "CUST-000001", UpdatedAt: updated, AllContacts: contacts}
+		if detail {
+			c.Detail = &customer.Detail{}
+		}
+		return c
+	}
+	full, detailOnly, contactsOnly, bare := rec(at, true, true), rec(at, true, false), rec(at, false, true), rec(at, false, false)
+	newerBare := rec(at.Add(time.Millisecond), false, false)
+	tests := []struct {
+		name          string
+		higher, lower *customer.Customer
+	}{
+		{"full over detail only", full, detailOnly},
+		{"full over contacts only", full, contactsOnly},
+		{"detail only over bare", detailOnly, bare},
+		{"contacts only over bare", contactsOnly, bare},
+		{"newer over fuller", newerBare, full},
+	}
+	for _, tt := range tests {
+		if h, l := version(tt.higher), version(tt.lower); h <= l {
+			t.Errorf("%s: version %d <= %d; want higher", tt.name, h, l)
+		}
+	}
+
+	// Through a cache: the full record is written first, a detail-only
+	// one of the same updatedAt after; the full one stays.
+	s := New(Config{Upstream: nil, Cache: cache.NewMemory(cache.MemoryOptions{}), Namespace: "t"})
+	ctx := context.Background()
+	for _, c := range []*customer.Customer{full, detailOnly} {
+		if err := s.cache.Set(ctx, s.entries(nil, c, at, false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := s.lookup(ctx, []string{s.keys.Customer("k1")})
+	if got[0].c == nil || !got[0].c.AllContacts || got[0].c.Detail == nil {
+		t.Errorf("after a full and then a detail-only write-back: %+v; want the full record", got[0].c)
 	}
 }

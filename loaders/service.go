@@ -221,13 +221,28 @@ func (s *Service) entries(dst []cache.Entry, c *customer.Customer, now time.Time
 	}
 	keep := fresh + s.staleMax
 	key := s.keys.Customer(c.ID)
-	// Versioned by updatedAt: a read that reached the upstream before an
-	// update but writes back after it cannot replace the updated record.
-	dst = append(dst, cache.Entry{Key: key, Value: doc, TTL: keep, Version: max(c.UpdatedAt.UnixMilli(), 0), Replace: replace})
+	dst = append(dst, cache.Entry{Key: key, Value: doc, TTL: keep, Version: version(c), Replace: replace})
 	for _, id := range aliases(c) {
 		dst = append(dst, cache.Entry{Key: s.keyFor(id), Link: key, TTL: keep})
 	}
 	return dst
+}
+
+// version orders the records of a customer in the cache, which keeps the
+// highest: by updatedAt first, so that a read that reached the upstream
+// before an update but writes back after it cannot replace the updated
+// record; then, for one updatedAt, by what the record holds (its detail
+// fields, its full contact lists), so that a write-back of part of a record
+// cannot replace the whole.
+func version(c *customer.Customer) int64 {
+	v := max(c.UpdatedAt.UnixMilli(), 0) * 4
+	if c.Detail != nil {
+		v += 2
+	}
+	if c.AllContacts {
+		v++
+	}
+	return v
 }
 
 // store writes customers under their IDs and aliases, and remembers the
