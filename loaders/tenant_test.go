@@ -27,10 +27,11 @@ func newUpstream(t *testing.T) (*tiquosim.Server, *tiquo.Client) {
 	return sim, client
 }
 
-// redisCache returns a Redis cache on addr, closed when t ends.
-func redisCache(t *testing.T, addr string) *cache.Redis {
+// redisCache returns a Redis cache on addr with the given operation
+// timeout (0: the default), closed when t ends.
+func redisCache(t *testing.T, addr string, timeout time.Duration) *cache.Redis {
 	t.Helper()
-	rc, err := cache.DialRedis("redis://"+addr, cache.RedisOptions{})
+	rc, err := cache.DialRedis("redis://"+addr, cache.RedisOptions{Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,9 @@ func TestTenantsNeverShare(t *testing.T) {
 // in the cache.
 func TestUpdateWritesThroughAfterCallerLeaves(t *testing.T) {
 	sim, client := newUpstream(t)
-	rc := redisCache(t, cachetest.Redis(t))
+	// What is tested is the caller leaving, not a slow Redis: a loaded
+	// machine must not turn the write-through into a timeout.
+	rc := redisCache(t, cachetest.Redis(t), time.Second)
 	s := New(Config{Upstream: cancelAfterUpdate{client}, Cache: rc, Namespace: cachetest.Namespace(t)})
 	id := identifier.MustParse("k1234567890abcdef")
 	if c, err := s.NewLoaders().Customer(context.Background(), id); err != nil || c == nil {
@@ -130,7 +133,7 @@ func (u cancelAfterUpdate) UpdateCustomer(ctx context.Context, id string, p tiqu
 func TestWriteThroughRetriesAcrossARedisBlip(t *testing.T) {
 	_, client := newUpstream(t)
 	redisSrv := cachetest.StartServer(t, 0) // its own: the pause stops every client
-	rc := redisCache(t, redisSrv.Addr)
+	rc := redisCache(t, redisSrv.Addr, 0)
 	admin := cachetest.NewClient(redisSrv.Addr)
 	defer admin.Close()
 	// The upstream accepts the update just as Redis stops answering.
