@@ -117,7 +117,7 @@ func graphQLError(msg, code string) map[string]any {
 type passthrough struct {
 	tenants   *lru.Cache[[sha256.Size]byte, *tenant]
 	mu        sync.Mutex // serialises building a tenant
-	build     func(key string) (*tenant, error)
+	build     func(key string, keys *keyState) (*tenant, error)
 	verifies  *rateGate     // bounds upstream verifications, instance-wide
 	verifyTTL time.Duration // an acceptance by the upstream holds this long
 	staleMax  time.Duration // a key accepted once may ride out an upstream outage this long
@@ -128,28 +128,22 @@ type passthrough struct {
 // remembered: requests with it are refused without an upstream call.
 const rejectMemory = 30 * time.Second
 
+// serve hands the request to the key's tenant. A key the upstream rejected
+// a moment ago is refused here, at no cost; any other is checked when the
+// request first reads the cache or calls the upstream (see keyState), so
+// a request that fails validation, or whose arguments are invalid, never
+// costs a verification call.
 func (p *passthrough) serve(w http.ResponseWriter, r *http.Request, key string) {
 	t, err := p.tenant(key)
 	if err != nil {
 		unauthorized(w, "missing or invalid API key: send Authorization: Bearer <key>")
 		return
 	}
-	ctx := budget.WithClient(r.Context(), "key")
-	switch err := t.keys.admit(ctx, t.up, p.now, p.verifyTTL, p.staleMax, p.verifies.allow); {
-	case err == nil:
-		t.api.ServeHTTP(w, r.WithContext(ctx))
-	case errors.Is(err, errKeyRejected):
+	if t.keys.rejectedRecently(p.now()) {
 		unauthorized(w, "the customer service rejected this API key")
-	case errors.Is(err, errTooManyVerifications):
-		w.Header().Set("Retry-After", "1")
-		body := graphQLError("too many API keys to verify at once; retry shortly", resolvers.CodeRateLimited)
-		body["errors"].([]any)[0].(map[string]any)["extensions"].(map[string]any)["retryAfterSeconds"] = 1
-		writeJSON(w, http.StatusTooManyRequests, body)
-	case errors.Is(err, loaders.ErrRateLimited):
-		writeJSON(w, http.StatusTooManyRequests, graphQLError("the customer service's rate limit is exhausted; retry later", resolvers.CodeRateLimited))
-	default:
-		writeJSON(w, http.StatusServiceUnavailable, graphQLError("the customer service is unavailable, and this API key is not yet verified; try again shortly", resolvers.CodeUpstreamUnavailable))
+		return
 	}
+	t.api.ServeHTTP(w, r.WithContext(budget.WithClient(r.Context(), "key")))
 }
 
 func (p *passthrough) tenant(key string) (*tenant, error) {
@@ -162,7 +156,8 @@ func (p *passthrough) tenant(key string) (*tenant, error) {
 	if t, ok := p.tenants.Get(sum); ok {
 		return t, nil
 	}
-	t, err := p.build(key)
+	keys := &keyState{ttl: p.verifyTTL, staleMax: p.staleMax, allow: p.verifies.allow, now: p.now}
+	t, err := p.build(key, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -177,18 +172,29 @@ var errKeyRejected = errors.New("the customer service rejected the API key")
 // spent, so that a flood of made-up keys cannot be relayed to the upstream.
 var errTooManyVerifications = errors.New("too many key verifications")
 
-// keyState is what the upstream last said of a passthrough key. A key is
-// served (from the cache too) only if the upstream accepted it within the
-// verify TTL and has not rejected it since; otherwise the request first
-// spends one upstream call (a one-customer list, shared by concurrent
-// requests) to ask. Every upstream answer on the key's behalf updates the
+// keyState is what the upstream last said of a passthrough key.
+//
+// The cache is read for a key only if the upstream accepted it within ttl
+// and has not rejected it since; otherwise the read first spends one
+// upstream call (a one-customer list, shared by concurrent requests) to
+// ask. A call to the upstream needs no such question — its answer is one —
+// but an unverified key's call takes a token of the instance's
+// verification rate. Every upstream answer on the key's behalf updates the
 // state, so a busy key is verified by its own traffic, and a rejection
 // stops cache hits at once.
 type keyState struct {
+	ttl      time.Duration
+	staleMax time.Duration // a key accepted once may be served from the cache this long while the upstream cannot be asked
+	allow    func(time.Time) bool
+	now      func() time.Time
+
 	mu       sync.Mutex
-	accepted time.Time // last upstream answer that was not a 401
-	rejected time.Time // last upstream 401
+	up       loaders.Upstream // asks the upstream; set once by watchedUpstream
+	accepted time.Time        // last upstream answer that was not a 401
+	rejected time.Time        // last upstream 401
 	verify   *verifyCall
+	failed   time.Time // when the last verification could not get an answer
+	failErr  error
 }
 
 type verifyCall struct {
@@ -196,7 +202,12 @@ type verifyCall struct {
 	err  error
 }
 
-func (k *keyState) note(now time.Time, err error) {
+// failMemory is how long a verification that got no answer is not
+// repeated: the requests of that moment share its error.
+const failMemory = time.Second
+
+func (k *keyState) note(err error) {
+	now := k.now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	switch {
@@ -208,38 +219,68 @@ func (k *keyState) note(now time.Time, err error) {
 	}
 }
 
-// admit returns nil if the key may be served, errKeyRejected if the
-// upstream rejected it, errTooManyVerifications if it needs asking and
-// allow says no, or the upstream's error if it could not be asked and the
-// key was never accepted within staleMax.
-func (k *keyState) admit(ctx context.Context, up loaders.Upstream, now func() time.Time, ttl, staleMax time.Duration, allow func(time.Time) bool) error {
+// rejectedRecently reports whether the upstream rejected the key within
+// rejectMemory and has not accepted it since.
+func (k *keyState) rejectedRecently(now time.Time) bool {
 	k.mu.Lock()
-	t := now()
-	if !k.rejected.IsZero() && !k.rejected.Before(k.accepted) && t.Sub(k.rejected) < rejectMemory {
+	defer k.mu.Unlock()
+	return k.rejectedLocked(now)
+}
+
+func (k *keyState) rejectedLocked(now time.Time) bool {
+	return !k.rejected.IsZero() && !k.rejected.Before(k.accepted) && now.Sub(k.rejected) < rejectMemory
+}
+
+func (k *keyState) acceptedLocked(now time.Time, within time.Duration) bool {
+	return !k.accepted.IsZero() && k.accepted.After(k.rejected) && now.Sub(k.accepted) < within
+}
+
+// admit returns nil if the key may be served from the cache,
+// errKeyRejected if the upstream rejected it, errTooManyVerifications if
+// it needs asking and the verification rate is spent, or the upstream's
+// error if it could not be asked and the key was not accepted within
+// staleMax.
+func (k *keyState) admit(ctx context.Context) error {
+	k.mu.Lock()
+	t := k.now()
+	switch {
+	case k.rejectedLocked(t):
 		k.mu.Unlock()
 		return errKeyRejected
-	}
-	if !k.accepted.IsZero() && k.accepted.After(k.rejected) && t.Sub(k.accepted) < ttl {
+	case k.acceptedLocked(t, k.ttl):
 		k.mu.Unlock()
 		return nil
+	case k.verify == nil && t.Sub(k.failed) < failMemory:
+		err := k.failErr
+		ok := k.acceptedLocked(t, k.staleMax)
+		k.mu.Unlock()
+		if ok {
+			return nil
+		}
+		return err
 	}
 	call := k.verify
 	if call == nil {
-		if !allow(t) {
+		if !k.allow(t) {
 			k.mu.Unlock()
 			return errTooManyVerifications
 		}
 		call = &verifyCall{done: make(chan struct{})}
 		k.verify = call
+		up := k.up
 		// Detached from this request: waiters share the answer even if
 		// the first caller goes away.
 		go func() {
 			vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
 			_, err := up.ListCustomers(vctx, tiquo.ListParams{Limit: 1})
+			k.note(err)
 			k.mu.Lock()
 			call.err = err
 			k.verify = nil
+			if err != nil && !errors.Is(err, loaders.ErrUnauthorized) {
+				k.failed, k.failErr = k.now(), err
+			}
 			k.mu.Unlock()
 			close(call.done)
 		}()
@@ -258,55 +299,115 @@ func (k *keyState) admit(ctx context.Context, up loaders.Upstream, now func() ti
 	default:
 		k.mu.Lock()
 		defer k.mu.Unlock()
-		if !k.accepted.IsZero() && k.accepted.After(k.rejected) && now().Sub(k.accepted) < staleMax {
+		if k.acceptedLocked(k.now(), k.staleMax) {
 			return nil // accepted before: ride out the outage on the cache
 		}
 		return err
 	}
 }
 
-// watchedUpstream reports every answer of the upstream to a keyState, and
-// turns a 401 into a client error: in passthrough mode the client's own
-// key was refused.
+// call admits a call to the upstream on the key's behalf: refused while
+// the key's rejection is remembered; for a key not accepted lately, only
+// within the verification rate, since the call is its verification.
+func (k *keyState) call() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t := k.now()
+	switch {
+	case k.rejectedLocked(t):
+		return errKeyRejected
+	case k.acceptedLocked(t, k.ttl):
+		return nil
+	case !k.allow(t):
+		return errTooManyVerifications
+	}
+	return nil
+}
+
+// watchedUpstream calls the upstream with a passthrough key: it refuses
+// calls keyState.call refuses, reports every answer to the keyState, and
+// turns a 401 into a client error, since the client's own key was refused.
 type watchedUpstream struct {
 	next loaders.Upstream
 	keys *keyState
-	now  func() time.Time
+}
+
+func newWatchedUpstream(next loaders.Upstream, keys *keyState) *watchedUpstream {
+	keys.mu.Lock()
+	keys.up = next
+	keys.mu.Unlock()
+	return &watchedUpstream{next: next, keys: keys}
 }
 
 // keyRejectedError is an upstream 401 for a passthrough key: it matches
-// both errKeyRejected and the upstream's ErrUnauthorized.
+// both resolvers.ErrKeyRejected and the upstream's ErrUnauthorized.
 type keyRejectedError struct{ err error }
 
 func (e keyRejectedError) Error() string   { return errKeyRejected.Error() }
 func (e keyRejectedError) Unwrap() []error { return []error{resolvers.ErrKeyRejected, e.err} }
 
+// refusal is the error of a call the keyState refused (or of a cache read
+// it did not admit).
+func refusal(err error) error {
+	switch {
+	case errors.Is(err, errKeyRejected):
+		return keyRejectedError{loaders.ErrUnauthorized}
+	case errors.Is(err, errTooManyVerifications):
+		return &tiquo.Error{Kind: tiquo.ErrRateLimited, RetryAfter: time.Second, Err: err}
+	}
+	return err
+}
+
 func (u *watchedUpstream) watch(err error) error {
-	u.keys.note(u.now(), err)
+	u.keys.note(err)
 	if errors.Is(err, loaders.ErrUnauthorized) {
 		return keyRejectedError{err}
 	}
 	return err
 }
 
+// verifiedCache reads the cache of a passthrough key only once the key is
+// admitted (keyState.admit); a refused read is an error, which the loaders
+// take for a miss, and the upstream call that follows is refused too.
+type verifiedCache struct {
+	loaders.Cache
+	keys *keyState
+}
+
+func (c *verifiedCache) Get(ctx context.Context, keys []string) ([][]byte, error) {
+	if err := c.keys.admit(ctx); err != nil {
+		return make([][]byte, len(keys)), refusal(err)
+	}
+	return c.Cache.Get(ctx, keys)
+}
+
 func (u *watchedUpstream) Customer(ctx context.Context, id identifier.ID) (*tiquo.Customer, error) {
+	if err := u.keys.call(); err != nil {
+		return nil, refusal(err)
+	}
 	c, err := u.next.Customer(ctx, id)
 	return c, u.watch(err)
 }
 
 func (u *watchedUpstream) ListCustomers(ctx context.Context, p tiquo.ListParams) (*tiquo.Page, error) {
+	if err := u.keys.call(); err != nil {
+		return nil, refusal(err)
+	}
 	page, err := u.next.ListCustomers(ctx, p)
 	return page, u.watch(err)
 }
 
 func (u *watchedUpstream) UpdateCustomer(ctx context.Context, id string, p tiquo.Patch) (*tiquo.Customer, error) {
+	if err := u.keys.call(); err != nil {
+		return nil, refusal(err)
+	}
 	c, err := u.next.UpdateCustomer(ctx, id, p)
 	return c, u.watch(err)
 }
 
 // newPassthrough returns the passthrough tenants, at most size of them,
 // verifying at most perSecond keys a second.
-func newPassthrough(size, perSecond int, verifyTTL, staleMax time.Duration, build func(string) (*tenant, error)) (*passthrough, error) {
+func newPassthrough(size, perSecond int, verifyTTL, staleMax time.Duration, build func(string, *keyState) (*tenant, error)) (*passthrough, error) {
 	c, err := lru.New[[sha256.Size]byte, *tenant](size)
 	if err != nil {
 		return nil, fmt.Errorf("passthrough tenants: %w", err)

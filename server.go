@@ -212,12 +212,13 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tenant %q: %w", name, err)
 		}
+		var c loaders.Cache = store
 		if keys != nil {
-			up = &watchedUpstream{next: up, keys: keys, now: time.Now}
+			up, c = newWatchedUpstream(up, keys), &verifiedCache{Cache: store, keys: keys}
 		}
 		svc := loaders.New(loaders.Config{
 			Upstream:    up,
-			Cache:       store,
+			Cache:       c,
 			Namespace:   ns,
 			CallTimeout: cfg.RequestTimeout,
 			TTL:         cfg.CacheTTL,
@@ -240,8 +241,8 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	if cfg.AuthMode == authPassthrough {
 		base := upstreamOf(cfg.UpstreamURL)
 		a.addUpstream("passthrough", base)
-		g.pass, err = newPassthrough(cfg.PassthroughKeys, cfg.PassthroughVerifyRate, cfg.AuthVerifyTTL, cfg.StaleIfError, func(key string) (*tenant, error) {
-			return newTenant("passthrough", base, key, &keyState{})
+		g.pass, err = newPassthrough(cfg.PassthroughKeys, cfg.PassthroughVerifyRate, cfg.AuthVerifyTTL, cfg.StaleIfError, func(key string, keys *keyState) (*tenant, error) {
+			return newTenant("passthrough", base, key, keys)
 		})
 		if err != nil {
 			a.Close()

@@ -308,13 +308,27 @@ func TestPassthrough(t *testing.T) {
 		t.Errorf("beta after alpha: got %d gets; want 1 (namespaces are per key)", st.Get)
 	}
 
-	// An unknown key costs one call, then none while its rejection is
-	// remembered.
+	// A malformed request of an unknown key costs nothing: the key is
+	// verified only for an operation that passed validation.
 	sim.resetStats()
-	for range 3 {
+	for _, bad := range []string{`{ customer(email: "not an email") { id } }`, `{ customer(email: `, `{ nosuchfield }`} {
+		r := s.send(http.MethodPost, bad, nil, "pass-key-unknown-000")
+		if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] == "UNAUTHENTICATED" {
+			t.Errorf("%s with an unknown key: errors %+v; want the query's own error", bad, r.Errors)
+		}
+	}
+	if st := sim.stats(); st.Total != 0 {
+		t.Errorf("malformed requests of an unknown key: got %d upstream calls; want 0", st.Total)
+	}
+	// A valid one costs one call, answered UNAUTHENTICATED; then the
+	// rejection is remembered: 401 and no call.
+	for i := range 3 {
 		r := ask("pass-key-unknown-000")
-		if r.Status != http.StatusUnauthorized || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "UNAUTHENTICATED" {
-			t.Fatalf("unknown key: status %d, errors %+v; want 401 UNAUTHENTICATED", r.Status, r.Errors)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "UNAUTHENTICATED" || bytes.Contains(r.Data, []byte(`"id"`)) {
+			t.Fatalf("unknown key, request %d: status %d, data %s, errors %+v; want UNAUTHENTICATED and no data", i, r.Status, r.Data, r.Errors)
+		}
+		if i > 0 && r.Status != http.StatusUnauthorized {
+			t.Errorf("unknown key, request %d: status %d; want 401 once the rejection is known", i, r.Status)
 		}
 	}
 	if st := sim.stats(); st.Total != 1 {
@@ -367,7 +381,10 @@ func TestPassthroughVerifyTTL(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		r := s.send(http.MethodPost, q, nil, "pass-key-gamma-71a")
-		if r.Status == http.StatusUnauthorized {
+		if len(r.Errors) > 0 && r.Errors[0].Extensions["code"] == "UNAUTHENTICATED" {
+			if bytes.Contains(r.Data, []byte(`"id"`)) {
+				t.Fatalf("refused key answered with data %s", r.Data)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
@@ -385,12 +402,17 @@ func TestPassthroughVerifyRate(t *testing.T) {
 	sim.resetStats()
 	limited := 0
 	for i := range 20 {
-		r := s.send(http.MethodPost, `{ __typename }`, nil, fmt.Sprintf("made-up-key-%03d", i))
-		switch {
-		case r.Status == http.StatusTooManyRequests && len(r.Errors) == 1 && r.Errors[0].Extensions["code"] == "RATE_LIMITED":
+		r := s.send(http.MethodPost, `{ customer(customerNumber: "CUST-000001") { id } }`, nil, fmt.Sprintf("made-up-key-%03d", i))
+		code := ""
+		if len(r.Errors) == 1 {
+			code, _ = r.Errors[0].Extensions["code"].(string)
+		}
+		switch code {
+		case "RATE_LIMITED":
 			limited++
-		case r.Status != http.StatusUnauthorized:
-			t.Fatalf("made-up key %d: status %d, errors %+v; want 401 or 429", i, r.Status, r.Errors)
+		case "UNAUTHENTICATED":
+		default:
+			t.Fatalf("made-up key %d: status %d, errors %+v; want UNAUTHENTICATED or RATE_LIMITED", i, r.Status, r.Errors)
 		}
 	}
 	// 20 keys within well under a second: the burst of 3 (and perhaps one
