@@ -38,6 +38,7 @@ import (
 	"customergraph/graph"
 	"customergraph/graph/model"
 	"customergraph/internal/admission"
+	"customergraph/internal/breaker"
 	"customergraph/internal/budget"
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
@@ -200,7 +201,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	// One HTTP client (connection pool) per upstream host, shared by the
 	// tenants on it.
 	clients := map[string]*http.Client{}
-	newTenant := func(name, upstreamURL, key string, keys *keyState) (*tenant, error) {
+	newTenant := func(name, upstreamURL, key string, keys *keyState, br *breaker.Breaker) (*tenant, error) {
 		u, _ := url.Parse(upstreamURL)
 		hc := clients[u.Host]
 		if hc == nil {
@@ -208,7 +209,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			clients[u.Host] = hc
 		}
 		ns := cache.Namespace(upstreamURL, key, cfg.CacheNamespace)
-		up, err := newUpstream(shared, name, upstreamURL, key, hc, cache.NewKeyspace(ns))
+		up, err := newUpstream(shared, name, upstreamURL, key, hc, cache.NewKeyspace(ns), br)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %q: %w", name, err)
 		}
@@ -241,8 +242,11 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	if cfg.AuthMode == authPassthrough {
 		base := upstreamOf(cfg.UpstreamURL)
 		a.addUpstream("passthrough", base)
+		// The keys share one upstream, and so one breaker: an outage
+		// opens it for every key at once.
+		br := newBreaker(shared, "passthrough")
 		g.pass, err = newPassthrough(cfg.PassthroughKeys, cfg.PassthroughVerifyRate, cfg.AuthVerifyTTL, cfg.StaleIfError, func(key string, keys *keyState) (*tenant, error) {
-			return newTenant("passthrough", base, key, keys)
+			return newTenant("passthrough", base, key, keys, br)
 		})
 		if err != nil {
 			a.Close()
@@ -255,7 +259,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		if tc.UpstreamURL == "" && key == "" {
 			key = tiquosim.DefaultAPIKey
 		}
-		t, err := newTenant(tc.Name, base, key, nil)
+		t, err := newTenant(tc.Name, base, key, nil, nil)
 		if err != nil {
 			a.Close()
 			return nil, err

@@ -429,3 +429,29 @@ func TestPassthroughVerifyRate(t *testing.T) {
 		t.Errorf("known key after the flood: %+v", r.Errors)
 	}
 }
+
+// Passthrough keys share their upstream, and so its circuit breaker: once
+// one key's calls have opened it, another key's request makes no call.
+func TestPassthroughKeysShareABreaker(t *testing.T) {
+	sim := newStack(t, stackOptions{customers: 50, redisAddr: "memory"})
+	sim.sim.SetAPIKeys("pass-key-one-4b2c", "pass-key-two-9c1d")
+	s := newStack(t, stackOptions{upstream: sim, redisAddr: "memory", env: map[string]string{
+		"AUTH_MODE": "passthrough", "UPSTREAM_API_KEY": "", "FACADE_API_KEYS": "", "BREAKER_COOLDOWN": "1m",
+	}})
+	lookup := func(key, number string) *response {
+		return s.send(http.MethodPost, fmt.Sprintf(`{ customer(customerNumber: %q) { id } }`, number), nil, key)
+	}
+	sim.faults(`{"status": 503, "rate": 1.0, "routes": ["get"]}`)
+	for i := 1; i <= 3; i++ {
+		if got := lookup("pass-key-one-4b2c", fmt.Sprintf("CUST-%06d", i)).code("customer"); got != "UPSTREAM_UNAVAILABLE" {
+			t.Fatalf("key one, lookup %d: code %q; want UPSTREAM_UNAVAILABLE", i, got)
+		}
+	}
+	sim.resetStats()
+	if got := lookup("pass-key-two-9c1d", "CUST-000010").code("customer"); got != "UPSTREAM_UNAVAILABLE" {
+		t.Errorf("key two after key one opened the circuit: code %q; want UPSTREAM_UNAVAILABLE", got)
+	}
+	if st := sim.stats(); st.Total != 0 {
+		t.Errorf("key two's lookup with the circuit open: got %d upstream calls; want 0", st.Total)
+	}
+}

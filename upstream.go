@@ -25,31 +25,41 @@ type upstreamShared struct {
 	log     *slog.Logger
 }
 
-// newUpstream returns the client of one upstream key (base URL and
-// credential) with everything that protects it, all of its own: a circuit
-// breaker, the pause a 429 asks for and the request budget (kept in Redis
-// under keys, the tenant's keyspace), checked before every attempt,
-// retries included; then metering. Call it once per upstream key.
-func newUpstream(sh upstreamShared, tenant, baseURL, apiKey string, hc *http.Client, keys cache.Keyspace) (loaders.Upstream, error) {
+// newBreaker returns the circuit breaker of tenant's upstream, or nil when
+// BREAKER_FAILURES is 0. Its changes are logged and exported.
+func newBreaker(sh upstreamShared, tenant string) *breaker.Breaker {
 	cfg, log := sh.cfg, sh.log
-	var br *breaker.Breaker
-	if cfg.BreakerFailures > 0 {
-		br = breaker.New(breaker.Config{
-			Failures: cfg.BreakerFailures,
-			CoolDown: cfg.BreakerCoolDown,
-			OnChange: func(from, to breaker.State) {
-				open := 0.0
-				if to != breaker.Closed {
-					open = 1
-				}
-				sh.metrics.circuitOpen.WithLabelValues(tenant).Set(open)
-				level := slog.LevelWarn
-				if to == breaker.Closed {
-					level = slog.LevelInfo
-				}
-				log.Log(context.Background(), level, "upstream circuit "+to.String(), "tenant", tenant, "from", from.String(), "coolDown", cfg.BreakerCoolDown)
-			},
-		})
+	if cfg.BreakerFailures <= 0 {
+		return nil
+	}
+	return breaker.New(breaker.Config{
+		Failures: cfg.BreakerFailures,
+		CoolDown: cfg.BreakerCoolDown,
+		OnChange: func(from, to breaker.State) {
+			open := 0.0
+			if to != breaker.Closed {
+				open = 1
+			}
+			sh.metrics.circuitOpen.WithLabelValues(tenant).Set(open)
+			level := slog.LevelWarn
+			if to == breaker.Closed {
+				level = slog.LevelInfo
+			}
+			log.Log(context.Background(), level, "upstream circuit "+to.String(), "tenant", tenant, "from", from.String(), "coolDown", cfg.BreakerCoolDown)
+		},
+	})
+}
+
+// newUpstream returns the client of one upstream key (base URL and
+// credential) with everything that protects it: the circuit breaker br
+// (nil: a breaker of its own, from newBreaker), the pause a 429 asks for
+// and the request budget (kept in Redis under keys, the tenant's
+// keyspace), checked before every attempt, retries included; then
+// metering. Call it once per upstream key.
+func newUpstream(sh upstreamShared, tenant, baseURL, apiKey string, hc *http.Client, keys cache.Keyspace, br *breaker.Breaker) (loaders.Upstream, error) {
+	cfg, log := sh.cfg, sh.log
+	if br == nil {
+		br = newBreaker(sh, tenant)
 	}
 	lim := budget.New(budget.Config{
 		Limit:       cfg.UpstreamBudget,
