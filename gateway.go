@@ -24,10 +24,8 @@ import (
 // handler bound to its loaders, whose cache namespace derives from the
 // account's URL and key.
 type tenant struct {
-	name string
 	api  http.Handler // the loaders' middleware around the GraphQL handler
-	up   loaders.Upstream
-	keys *keyState // passthrough: what the upstream said of the key; nil otherwise
+	keys *keyState    // passthrough: what the upstream said of the key; nil otherwise
 }
 
 // clientKey is one configured client key, kept as its SHA-256 digest.

@@ -229,7 +229,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			Logger:       log.With("tenant", name),
 		})
 		api := limitRequests(int64(cfg.MaxBodyBytes), cfg.TokenLimit, svc.Middleware(gql))
-		return &tenant{name: name, api: api, up: up, keys: keys}, nil
+		return &tenant{api: api, keys: keys}, nil
 	}
 	upstreamOf := func(u string) string {
 		if u == "" {
