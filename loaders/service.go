@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -268,12 +269,19 @@ func (s *Service) store(ctx context.Context, found []*customer.Customer, missing
 	}
 }
 
-// lookup reads keys from the cache in one round trip. A failing cache is a
-// miss for every key, and ok is false; an unreadable value is a miss for
-// its key, marked unreadable so that the write-back replaces it.
+// lookup reads keys from the cache in one round trip. A read that timed
+// out is tried once more: a cache busy for a moment (a loaded machine) is
+// far cheaper to wait for than an upstream call for every key, which is
+// what a miss costs. A cache that still fails is a miss for every key, and
+// ok is false; an unreadable value is a miss for its key, marked
+// unreadable so that the write-back replaces it.
 func (s *Service) lookup(ctx context.Context, keys []string) (_ []record, ok bool) {
 	out := make([]record, len(keys))
 	vals, err := s.cache.Get(ctx, keys)
+	if err != nil && timedOut(err) && ctx.Err() == nil {
+		s.log.Debug("cache read timed out; trying once more", "err", err)
+		vals, err = s.cache.Get(ctx, keys)
+	}
 	if err != nil {
 		s.log.Debug("cache read failed; treating as misses", "err", err)
 		return out, false
@@ -291,6 +299,13 @@ func (s *Service) lookup(ctx context.Context, keys []string) (_ []record, ok boo
 		out[i] = r
 	}
 	return out, true
+}
+
+// timedOut reports whether err is a timeout: a cache too slow this once,
+// rather than one that refused or is being skipped.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
 // canServeStale reports whether err is an upstream failure that a stale

@@ -2,8 +2,11 @@ package loaders
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
+	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,4 +176,63 @@ func (h *hookOnUpdate) UpdateCustomer(ctx context.Context, id string, p tiquo.Pa
 	c, err := h.Client.UpdateCustomer(ctx, id, p)
 	h.after()
 	return c, err
+}
+
+// timeoutCache is a cache whose next reads time out, as a loaded Redis's
+// do, before reaching the cache it wraps.
+type timeoutCache struct {
+	Cache
+	timeouts atomic.Int32
+}
+
+func (c *timeoutCache) Get(ctx context.Context, keys []string) ([][]byte, error) {
+	if c.timeouts.Add(-1) >= 0 {
+		return make([][]byte, len(keys)), fmt.Errorf("cache: get: %w", os.ErrDeadlineExceeded)
+	}
+	return c.Cache.Get(ctx, keys)
+}
+
+// A cache read that times out once is tried again rather than taken for
+// a miss of every key, which would cost an upstream call each; one that
+// times out twice is a miss.
+func TestCacheTimeoutIsTriedAgain(t *testing.T) {
+	sim, client := newUpstream(t)
+	c := &timeoutCache{Cache: cache.NewMemory(cache.MemoryOptions{})}
+	s := New(Config{Upstream: client, Cache: c, Namespace: "t"})
+	ids := []identifier.ID{identifier.MustParse("CUST-000001"), identifier.MustParse("CUST-000002"), identifier.MustParse("CUST-000003")}
+	load := func() {
+		t.Helper()
+		l := s.NewLoaders()
+		for _, id := range ids {
+			if got, err := l.Customer(context.Background(), id); err != nil || got == nil {
+				t.Fatalf("%s: %v, %v", id, got, err)
+			}
+		}
+	}
+	load()
+	// The write-back lands after the answer.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		vals, _ := c.Cache.Get(context.Background(), []string{s.keys.Customer("k1234567890abcdef")})
+		if vals[0] != nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tests := []struct {
+		timeouts int32
+		want     int64
+	}{
+		{0, 0},
+		{1, 0},
+		{2, 1}, // the first lookup's two reads time out; the others hit
+	}
+	for _, tt := range tests {
+		sim.Reset()
+		c.timeouts.Store(tt.timeouts)
+		load()
+		if got := sim.Stats().Get; got != tt.want {
+			t.Errorf("%d timed-out reads: got %d upstream GETs; want %d", tt.timeouts, got, tt.want)
+		}
+	}
 }
