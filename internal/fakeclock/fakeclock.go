@@ -15,7 +15,10 @@ type Clock struct {
 }
 
 // New returns a Clock reading a fixed instant (November 2023, UTC).
-func New() *Clock { return &Clock{t: time.Unix(1_700_000_000, 0)} }
+func New() *Clock { return At(time.Unix(1_700_000_000, 0)) }
+
+// At returns a Clock reading t.
+func At(t time.Time) *Clock { return &Clock{t: t} }
 
 // Now returns the clock's time.
 func (c *Clock) Now() time.Time {

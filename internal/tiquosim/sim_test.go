@@ -10,34 +10,18 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"customergraph/internal/fakeclock"
 )
 
 // testKey is the default API key.
 const testKey = DefaultAPIKey
 
-// fakeClock is a settable clock for Options.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 1, 15, 10, 30, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newFakeClock returns a settable clock for Options.Now.
+func newFakeClock() *fakeclock.Clock {
+	return fakeclock.At(time.Date(2025, 1, 15, 10, 30, 0, 0, time.UTC))
 }
 
 // testClient talks to a Server over a real loopback listener.
