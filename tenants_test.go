@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -453,5 +454,31 @@ func TestPassthroughKeysShareABreaker(t *testing.T) {
 	}
 	if st := sim.stats(); st.Total != 0 {
 		t.Errorf("key two's lookup with the circuit open: got %d upstream calls; want 0", st.Total)
+	}
+}
+
+// /readyz dials every tenant's upstream and names the unreachable ones by
+// tenant, never by address.
+func TestReadyNamesTenants(t *testing.T) {
+	up := newStack(t, stackOptions{customers: 10, redisAddr: "memory"})
+	dead := "http://127.0.0.1:" + strconv.Itoa(cachetest.FreePort(t))
+	table := fmt.Sprintf(`{"tenants":[
+		{"name":"alive","upstreamUrl":%q,"upstreamApiKey":%q,"clientKeys":["k-alive-1a2b"]},
+		{"name":"gone","upstreamUrl":%q,"upstreamApiKey":"k-gone-up-3c4d","clientKeys":["k-gone-5e6f"]}]}`,
+		up.simURL, tiquosim.DefaultAPIKey, dead)
+	s := newStack(t, stackOptions{redisAddr: "memory", env: map[string]string{
+		"TENANTS": table, "UPSTREAM_URL": "", "UPSTREAM_API_KEY": "", "FACADE_API_KEYS": "",
+	}})
+	resp, err := http.Get(s.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]string
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || body["upstream"] != "unreachable for gone" {
+		t.Errorf("/readyz = %d %v; want 503 with the upstream unreachable for gone", resp.StatusCode, body)
 	}
 }
