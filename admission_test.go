@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"customergraph/internal/tiquosim"
+	"customergraph/internal/sim/tiquosim"
 )
 
 // TestAdmissionByCost: expensive operations beyond the budget wait their

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"customergraph/internal/cache/cachetest"
-	"customergraph/internal/tiquosim"
+	"customergraph/internal/sim/tiquosim"
 )
 
 // benchApp is the facade's handler over a loopback simulator and the test

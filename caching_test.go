@@ -12,7 +12,7 @@ import (
 
 	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
-	"customergraph/internal/tiquosim"
+	"customergraph/internal/sim/tiquosim"
 )
 
 // TestCoalescing: simultaneous misses for one customer from different

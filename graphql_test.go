@@ -13,7 +13,7 @@ import (
 
 	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
-	"customergraph/internal/tiquosim"
+	"customergraph/internal/sim/tiquosim"
 )
 
 type page struct {

@@ -44,7 +44,7 @@ import (
 	"customergraph/internal/customer"
 	"customergraph/internal/querylimit"
 	"customergraph/internal/tiquo"
-	"customergraph/internal/tiquosim"
+	"customergraph/internal/sim/tiquosim"
 	"customergraph/loaders"
 	"customergraph/resolvers"
 )

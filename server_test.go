@@ -15,7 +15,7 @@ import (
 
 	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
-	"customergraph/internal/tiquosim"
+	"customergraph/internal/sim/tiquosim"
 )
 
 // TestMain runs the suite, then searches everything the suite's facades

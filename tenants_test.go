@@ -16,7 +16,7 @@ import (
 
 	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
-	"customergraph/internal/tiquosim"
+	"customergraph/internal/sim/tiquosim"
 )
 
 func TestTenantTableConfig(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"customergraph/internal/cache/cachetest"
 	"customergraph/internal/identifier"
 	"customergraph/internal/tiquo"
-	"customergraph/internal/tiquosim"
+	"customergraph/internal/sim/tiquosim"
 )
 
 // newUpstream returns the simulator, served over loopback, and a client of it.

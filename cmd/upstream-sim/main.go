@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"customergraph/internal/tiquosim"
+	"customergraph/internal/sim/tiquosim"
 )
 
 const shutdownTimeout = 10 * time.Second

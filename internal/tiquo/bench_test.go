@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"customergraph/internal/identifier"
-	"customergraph/internal/tiquosim"
+	"customergraph/internal/sim/tiquosim"
 )
 
 // BenchmarkCustomer is one GET through the client, against the simulator

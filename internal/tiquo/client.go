@@ -217,7 +217,7 @@ type envelope[T any] struct {
 // (customer number, email, phone or document ID).
 func (c *Client) Customer(ctx context.Context, id identifier.ID) (*Customer, error) {
 	if id.IsZero() {
-		return nil, &Error{Op: opGet, Kind: ErrValidation, Message: "empty customer identifier"}
+		return nil, &Error{API: api, Op: opGet, Kind: ErrValidation, Message: "empty customer identifier"}
 	}
 	body, status, err := c.send(ctx, opGet, http.MethodGet, "/customers/"+url.PathEscape(id.String()), nil)
 	if err != nil {
@@ -257,7 +257,7 @@ func (c *Client) ListCustomers(ctx context.Context, p ListParams) (*Page, error)
 		return nil, err
 	}
 	if env.Data == nil {
-		return nil, &Error{Op: opList, Kind: ErrUnexpected, Status: status, Err: errors.New("response has no data")}
+		return nil, &Error{API: api, Op: opList, Kind: ErrUnexpected, Status: status, Err: errors.New("response has no data")}
 	}
 	page := &Page{Customers: env.Data}
 	if pg := env.Pagination; pg != nil {
@@ -268,7 +268,7 @@ func (c *Client) ListCustomers(ctx context.Context, p ListParams) (*Page, error)
 		}
 	}
 	if page.HasMore && page.NextCursor == "" {
-		return nil, &Error{Op: opList, Kind: ErrUnexpected, Status: status, Err: errors.New("hasMore without nextCursor")}
+		return nil, &Error{API: api, Op: opList, Kind: ErrUnexpected, Status: status, Err: errors.New("hasMore without nextCursor")}
 	}
 	return page, nil
 }
@@ -277,11 +277,11 @@ func (c *Client) ListCustomers(ctx context.Context, p ListParams) (*Page, error)
 // returns the updated customer. It is never retried.
 func (c *Client) UpdateCustomer(ctx context.Context, id string, patch Patch) (*Customer, error) {
 	if id == "" {
-		return nil, &Error{Op: opUpdate, Kind: ErrValidation, Message: "empty customer ID"}
+		return nil, &Error{API: api, Op: opUpdate, Kind: ErrValidation, Message: "empty customer ID"}
 	}
 	b, err := json.Marshal(patch)
 	if err != nil {
-		return nil, &Error{Op: opUpdate, Kind: ErrValidation, Err: err}
+		return nil, &Error{API: api, Op: opUpdate, Kind: ErrValidation, Err: err}
 	}
 	body, status, err := c.send(ctx, opUpdate, http.MethodPatch, "/customers/"+url.PathEscape(id), b)
 	if err != nil {
@@ -296,7 +296,7 @@ func decodeCustomer(op string, status int, body []byte) (*Customer, error) {
 		return nil, err
 	}
 	if env.Data == nil {
-		return nil, &Error{Op: op, Kind: ErrUnexpected, Status: status, Err: errors.New("response has no data")}
+		return nil, &Error{API: api, Op: op, Kind: ErrUnexpected, Status: status, Err: errors.New("response has no data")}
 	}
 	return env.Data, nil
 }
@@ -304,11 +304,11 @@ func decodeCustomer(op string, status int, body []byte) (*Customer, error) {
 // decodeEnvelope decodes a 2xx body into env and rejects "success": false.
 func decodeEnvelope[T any](op string, status int, body []byte, env *envelope[T]) error {
 	if err := json.Unmarshal(body, env); err != nil {
-		return &Error{Op: op, Kind: ErrUnexpected, Status: status, Err: fmt.Errorf("decode body: %w", err)}
+		return &Error{API: api, Op: op, Kind: ErrUnexpected, Status: status, Err: fmt.Errorf("decode body: %w", err)}
 	}
 	if env.Success != nil && !*env.Success {
 		code, msg := parseErrorBody(body)
-		return &Error{Op: op, Kind: ErrUnexpected, Status: status, Code: code, Message: msg,
+		return &Error{API: api, Op: op, Kind: ErrUnexpected, Status: status, Code: code, Message: msg,
 			Err: errors.New(`"success": false`)}
 	}
 	return nil
@@ -360,10 +360,10 @@ func refused(op string, err error) error {
 	var te *Error
 	if errors.As(err, &te) {
 		e := *te
-		e.Op = op
+		e.API, e.Op = api, op
 		return &e
 	}
-	return &Error{Op: op, Kind: ErrUnavailable, Err: err}
+	return &Error{API: api, Op: op, Kind: ErrUnavailable, Err: err}
 }
 
 // try makes one attempt. retry reports whether a GET may be retried.
@@ -376,7 +376,7 @@ func (c *Client) try(ctx context.Context, op, method, path string, body []byte) 
 	}
 	req, err := http.NewRequestWithContext(actx, method, c.baseURL+path, rd)
 	if err != nil {
-		return nil, 0, false, &Error{Op: op, Kind: ErrUnexpected, Err: c.scrub(err)}
+		return nil, 0, false, &Error{API: api, Op: op, Kind: ErrUnexpected, Err: c.scrub(err)}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
@@ -402,14 +402,14 @@ func (c *Client) try(ctx context.Context, op, method, path string, body []byte) 
 		return nil, status, ctx.Err() == nil, c.transportError(ctx, actx, op, status, err)
 	}
 	if len(b) > maxBodySize {
-		return nil, status, false, &Error{Op: op, Kind: ErrUnexpected, Status: status,
+		return nil, status, false, &Error{API: api, Op: op, Kind: ErrUnexpected, Status: status,
 			Err: fmt.Errorf("response body larger than %d bytes", maxBodySize)}
 	}
 	if status >= 200 && status <= 299 {
 		return b, status, false, nil
 	}
 	code, msg := parseErrorBody(b)
-	e := &Error{Op: op, Kind: kindForStatus(status), Status: status, Code: code, Message: c.redactKey(msg)}
+	e := &Error{API: api, Op: op, Kind: kindForStatus(status), Status: status, Code: code, Message: c.redactKey(msg)}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
@@ -423,16 +423,16 @@ func (c *Client) transportError(ctx, actx context.Context, op string, status int
 		return ctxError(ctx, op)
 	}
 	if actx.Err() != nil {
-		return &Error{Op: op, Kind: ErrUnavailable, Status: status,
+		return &Error{API: api, Op: op, Kind: ErrUnavailable, Status: status,
 			Err: &causeError{msg: "no response within " + c.timeout.String(), err: context.DeadlineExceeded}}
 	}
-	return &Error{Op: op, Kind: ErrUnavailable, Status: status, Err: c.scrub(err)}
+	return &Error{API: api, Op: op, Kind: ErrUnavailable, Status: status, Err: c.scrub(err)}
 }
 
 // ctxError reports that the caller's context ended. It deliberately matches
 // none of the Err* values.
 func ctxError(ctx context.Context, op string) error {
-	return &Error{Op: op, Err: ctx.Err()}
+	return &Error{API: api, Op: op, Err: ctx.Err()}
 }
 
 // backoff sleeps before retry number attempt+1 (full jitter, exponential).

@@ -2,6 +2,7 @@ package tiquo
 
 import (
 	"crypto/x509"
+	"customergraph/internal/upstream"
 	"encoding/json"
 	"errors"
 	"net"
@@ -13,91 +14,24 @@ import (
 	"time"
 )
 
-// The error values a call can match with errors.Is. Every error returned by a
-// Client method is an *Error, and all but those caused by the caller's
-// context match exactly one of them.
+// The error values a call can match with errors.Is: the shared values of
+// package upstream, which every vendor client maps its failures to.
 var (
-	// ErrNotFound: the customer does not exist (404).
-	ErrNotFound = errors.New("not found")
-	// ErrUnauthorized: the API key is missing or invalid (401).
-	ErrUnauthorized = errors.New("unauthorized")
-	// ErrForbidden: the API key lacks a scope, e.g. customers:write (403).
-	ErrForbidden = errors.New("forbidden")
-	// ErrConflict: the update conflicts with another customer, e.g. the
-	// email address is taken (409).
-	ErrConflict = errors.New("conflict")
-	// ErrValidation: the request was rejected as invalid (400, 422), or was
-	// invalid before it was sent. Error.Message says why.
-	ErrValidation = errors.New("invalid request")
-	// ErrRateLimited: too many requests (429). Error.RetryAfter says when to
-	// try again, if the upstream said.
-	ErrRateLimited = errors.New("rate limited")
-	// ErrUnavailable: the upstream failed (5xx), could not be reached, or did
-	// not answer within Options.Timeout.
-	ErrUnavailable = errors.New("unavailable")
-	// ErrUnexpected: any other status, or a response that could not be
-	// understood (undecodable body, "success": false on a 2xx, missing data).
-	ErrUnexpected = errors.New("unexpected response")
+	ErrNotFound     = upstream.ErrNotFound
+	ErrUnauthorized = upstream.ErrUnauthorized
+	ErrForbidden    = upstream.ErrForbidden
+	ErrConflict     = upstream.ErrConflict
+	ErrValidation   = upstream.ErrValidation
+	ErrRateLimited  = upstream.ErrRateLimited
+	ErrUnavailable  = upstream.ErrUnavailable
+	ErrUnexpected   = upstream.ErrUnexpected
 )
 
-// Error is the error returned by every Client method.
-//
-// Its text never contains the base URL, host, request path or API key, so it
-// can be logged. Message, where set, is the upstream's own explanation and is
-// meant to be shown to users for validation errors and conflicts.
-type Error struct {
-	Op         string        // "get customer", "list customers" or "update customer"
-	Kind       error         // one of the Err* values; nil when the caller's context ended
-	Status     int           // HTTP status; 0 when there was no response
-	Code       string        // upstream error code, e.g. "not_found", when given
-	Message    string        // upstream error message, when given
-	RetryAfter time.Duration // from Retry-After on 429 and 503; 0 when absent
-	Err        error         // underlying cause, e.g. context.DeadlineExceeded; may be nil
-}
+// Error is the error returned by every Client method; see upstream.Error.
+type Error = upstream.Error
 
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("tiquo: ")
-	b.WriteString(e.Op)
-	if e.Kind != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Kind.Error())
-	}
-	switch {
-	case e.Message != "":
-		b.WriteString(": ")
-		b.WriteString(e.Message)
-	case e.Status != 0:
-		b.WriteString(": status ")
-		b.WriteString(strconv.Itoa(e.Status))
-		if e.Err != nil {
-			b.WriteString(": ")
-			b.WriteString(e.Err.Error())
-		}
-	case e.Err != nil:
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
-	}
-	if e.RetryAfter > 0 {
-		b.WriteString(" (retry after ")
-		b.WriteString(e.RetryAfter.String())
-		b.WriteString(")")
-	}
-	return b.String()
-}
-
-// Unwrap returns Kind and Err, so that errors.Is matches both the error value
-// (ErrNotFound, …) and the cause (context.DeadlineExceeded, …).
-func (e *Error) Unwrap() []error {
-	errs := make([]error, 0, 2)
-	if e.Kind != nil {
-		errs = append(errs, e.Kind)
-	}
-	if e.Err != nil {
-		errs = append(errs, e.Err)
-	}
-	return errs
-}
+// api names this API in error text.
+const api = "tiquo"
 
 // kindForStatus maps an HTTP error status to an error value.
 func kindForStatus(status int) error {

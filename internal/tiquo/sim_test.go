@@ -14,7 +14,7 @@ import (
 
 	"customergraph/internal/identifier"
 	"customergraph/internal/tiquo"
-	"customergraph/internal/tiquosim"
+	"customergraph/internal/sim/tiquosim"
 )
 
 // newSim starts the simulator, accepting testKey unless opts says otherwise.
