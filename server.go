@@ -43,8 +43,8 @@ import (
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
 	"customergraph/internal/querylimit"
-	"customergraph/internal/tiquo"
 	"customergraph/internal/sim/tiquosim"
+	"customergraph/internal/tiquo"
 	"customergraph/loaders"
 	"customergraph/resolvers"
 )

@@ -13,8 +13,8 @@ import (
 	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
 	"customergraph/internal/identifier"
-	"customergraph/internal/tiquo"
 	"customergraph/internal/sim/tiquosim"
+	"customergraph/internal/tiquo"
 )
 
 // newUpstream returns the simulator, served over loopback, and a client of it.

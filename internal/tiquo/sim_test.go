@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"customergraph/internal/identifier"
-	"customergraph/internal/tiquo"
 	"customergraph/internal/sim/tiquosim"
+	"customergraph/internal/tiquo"
 )
 
 // newSim starts the simulator, accepting testKey unless opts says otherwise.
