@@ -1,11 +1,18 @@
 // Package upstream holds what the vendor clients share: the error values
-// every client's failures match with errors.Is, and the Error that carries
-// a failure's detail. The core (loaders, resolvers, the gateway) checks
-// upstream failures against these values and never against a vendor's.
+// every client's failures match with errors.Is, the Error that carries a
+// failure's detail, and the Caller that sends a client's requests — base-URL
+// checks, retries of GETs, statuses mapped to error values, Retry-After,
+// body limits, and error text that never names the base URL, host or API
+// key. The core (loaders, resolvers, the gateway) checks upstream failures
+// against these values and never against a vendor's.
+//
+// A vendor package (tiquo, komerza, xtrakit) keeps only what is its own: its
+// paths, envelopes, wire types and error bodies.
 package upstream
 
 import (
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -101,4 +108,55 @@ func (e *Error) Unwrap() []error {
 		errs = append(errs, e.Err)
 	}
 	return errs
+}
+
+// KindForStatus maps an HTTP error status to the error value it means: 400
+// and 422 ErrValidation, 401 ErrUnauthorized, 403 ErrForbidden, 404
+// ErrNotFound, 409 ErrConflict, 429 ErrRateLimited, 5xx ErrUnavailable, any
+// other ErrUnexpected. A Caller uses it for every non-2xx response; a vendor
+// package may use it for a status its envelope reports.
+func KindForStatus(status int) error {
+	switch {
+	case status == http.StatusBadRequest, status == http.StatusUnprocessableEntity:
+		return ErrValidation
+	case status == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case status == http.StatusForbidden:
+		return ErrForbidden
+	case status == http.StatusNotFound:
+		return ErrNotFound
+	case status == http.StatusConflict:
+		return ErrConflict
+	case status == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case status >= 500 && status <= 599:
+		return ErrUnavailable
+	default:
+		return ErrUnexpected
+	}
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP-date.
+// It returns 0 when the header is absent, malformed or in the past, and at
+// most a day.
+func parseRetryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(h, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > int64(24*time.Hour/time.Second) {
+			n = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return min(d.Round(time.Second), 24*time.Hour)
+		}
+	}
+	return 0
 }
