@@ -186,3 +186,60 @@ func TestPeakInFlight(t *testing.T) {
 		t.Errorf("PeakInFlight after Reset = %d; want 0", got)
 	}
 }
+
+func TestSimCustomers(t *testing.T) {
+	s, c := newTestServer(t, Options{Customers: 300})
+	r := c.withKey("").get("/__sim/customers")
+	wantStatus(t, r, http.StatusOK)
+	var got []map[string]any
+	decode(t, r, &got)
+	all := allCustomers(t, s)
+	if len(got) != len(all) {
+		t.Fatalf("customers: got %d; want %d", len(got), len(all))
+	}
+	orNil := func(v string) any {
+		if v == "" {
+			return nil
+		}
+		return v
+	}
+	var noEmail, noPhone int
+	for i, cu := range all {
+		want := map[string]any{
+			"id":             cu.ID,
+			"email":          orNil(cu.PrimaryEmail()),
+			"phone":          orNil(cu.PrimaryPhone()),
+			"customerNumber": cu.CustomerNumber,
+			"name":           nil,
+		}
+		if cu.DisplayName != nil {
+			want["name"] = *cu.DisplayName
+		}
+		if !reflect.DeepEqual(got[i], want) {
+			t.Errorf("customer %d: got %v; want %v", i, got[i], want)
+		}
+		if want["email"] == nil {
+			noEmail++
+		}
+		if want["phone"] == nil {
+			noPhone++
+		}
+	}
+	if noEmail == 0 || noPhone == 0 {
+		t.Errorf("customers without email, phone: got %d, %d; want some of each in 300", noEmail, noPhone)
+	}
+	want0 := map[string]any{"id": "k1234567890abcdef", "email": "john@example.com", "phone": "+15554567890", "customerNumber": "CUST-000001", "name": "John Doe"}
+	if !reflect.DeepEqual(got[0], want0) {
+		t.Errorf("first customer: got %v; want %v", got[0], want0)
+	}
+	// It is a control endpoint: not counted, not logged.
+	if st := s.Stats(); st.Total != 0 || len(s.Requests()) != 0 {
+		t.Errorf("after /__sim/customers: got %+v and %d logged; want nothing counted or logged", st, len(s.Requests()))
+	}
+	// A PATCH shows at once.
+	wantStatus(t, c.patch("/customers/CUST-000002", `{"email":"new.address@example.com","firstName":"Zed","lastName":null}`), http.StatusOK)
+	decode(t, c.get("/__sim/customers"), &got)
+	if got[1]["email"] != "new.address@example.com" || got[1]["name"] != "Zed" {
+		t.Errorf("customer 2 after PATCH: got %v; want the new email and name Zed", got[1])
+	}
+}

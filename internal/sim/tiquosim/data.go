@@ -1,7 +1,6 @@
 package tiquosim
 
 import (
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -9,6 +8,8 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"customergraph/internal/sim/simkit"
 )
 
 // The docs' example customer, CUST-000001.
@@ -134,7 +135,7 @@ func newGenerator(n int, seed int64) *generator {
 	return &generator{
 		n:      n,
 		seed:   uint64(seed),
-		docKey: mix64(uint64(seed) ^ 0x5851f42d4c957f2d),
+		docKey: simkit.Mix64(uint64(seed) ^ 0x5851f42d4c957f2d),
 		pcg:    pcg,
 		r:      rand.New(pcg),
 		values: make(map[string][]string),
@@ -216,8 +217,6 @@ func customerNumber(seq int) string {
 
 func (g *generator) chance(percent int) bool { return g.r.IntN(100) < percent }
 
-func pick[T any](r *rand.Rand, list []T) T { return list[r.IntN(len(list))] }
-
 // pickSome returns 1 to most distinct members of list, in list order.
 func pickSome(r *rand.Rand, list []string, most int) []string {
 	k := 1 + r.IntN(most)
@@ -240,7 +239,7 @@ func pickSome(r *rand.Rand, list []string, most int) []string {
 
 func (g *generator) customer(seq int) Customer {
 	r := g.r
-	first, last := pick(r, firstNames), pick(r, lastNames)
+	first, last := simkit.Pick(r, firstNames), simkit.Pick(r, lastNames)
 	c := Customer{
 		Seq:            seq,
 		ID:             g.documentID(seq),
@@ -263,9 +262,9 @@ func (g *generator) customer(seq int) Customer {
 
 	if !g.chance(5) {
 		local := first.slug + "." + last.slug + strconv.Itoa(seq)
-		c.Emails = append(c.Emails, Email{local + "@" + pick(r, emailDomains), true})
+		c.Emails = append(c.Emails, Email{local + "@" + simkit.Pick(r, emailDomains), true})
 		if g.chance(25) {
-			c.Emails = append(c.Emails, Email{first.slug + strconv.Itoa(seq) + "@" + pick(r, secondaryDomains), false})
+			c.Emails = append(c.Emails, Email{first.slug + strconv.Itoa(seq) + "@" + simkit.Pick(r, secondaryDomains), false})
 		}
 	}
 	if !g.chance(5) {
@@ -313,8 +312,8 @@ func (g *generator) customer(seq int) Customer {
 
 	if !g.chance(20) {
 		c.TotalOrders = 1 + r.IntN(40)
-		c.TotalSpent = roundCents(float64(c.TotalOrders) * (15 + r.Float64()*285))
-		c.AverageOrderValue = ptr(roundCents(c.TotalSpent / float64(c.TotalOrders)))
+		c.TotalSpent = simkit.RoundCents(float64(c.TotalOrders) * (15 + r.Float64()*285))
+		c.AverageOrderValue = ptr(simkit.RoundCents(c.TotalSpent / float64(c.TotalOrders)))
 	}
 	c.LifetimeValue = c.TotalSpent
 	c.LoyaltyPoints = int(c.TotalSpent)
@@ -324,9 +323,9 @@ func (g *generator) customer(seq int) Customer {
 		c.DateOfBirth = ptr(dob.Format(time.DateOnly))
 	}
 	if g.chance(50) {
-		p := pick(r, places[country])
+		p := simkit.Pick(r, places[country])
 		a := &Address{
-			Line1:      ptr(strconv.Itoa(1+r.IntN(999)) + " " + pick(r, streets[country])),
+			Line1:      ptr(strconv.Itoa(1+r.IntN(999)) + " " + simkit.Pick(r, streets[country])),
 			City:       ptr(p.city),
 			State:      ptr(p.state),
 			PostalCode: ptr(p.postal),
@@ -341,10 +340,10 @@ func (g *generator) customer(seq int) Customer {
 		c.Tags = pickSome(r, tagPool, 3)
 	}
 	if g.chance(15) {
-		c.Notes = ptr(pick(r, notePool))
+		c.Notes = ptr(simkit.Pick(r, notePool))
 	}
 	if g.chance(30) {
-		c.PreferredLocationID = ptr(pick(r, locationIDs))
+		c.PreferredLocationID = ptr(simkit.Pick(r, locationIDs))
 	}
 	if g.chance(10) {
 		c.CompanyID = ptr("comp_" + strconv.FormatUint(uint64(r.Uint32()), 16))
@@ -402,10 +401,10 @@ func (g *generator) parameters(c *Customer) []Parameter {
 		one(paramSource, *c.Source)
 	}
 	if g.chance(30) {
-		one(paramCampaign, pick(r, campaigns))
+		one(paramCampaign, simkit.Pick(r, campaigns))
 	}
 	if g.chance(40) {
-		one(paramMedium, pick(r, mediums))
+		one(paramMedium, simkit.Pick(r, mediums))
 	}
 	if g.chance(50) {
 		add(paramBrowser, pickSome(r, browsers, 2)...)
@@ -414,10 +413,10 @@ func (g *generator) parameters(c *Customer) []Parameter {
 		add(paramDevice, pickSome(r, devices, 2)...)
 	}
 	if g.chance(40) {
-		one(paramLocation, pick(r, locations))
+		one(paramLocation, simkit.Pick(r, locations))
 	}
 	if g.chance(70) {
-		one(paramLanguage, pick(r, languages))
+		one(paramLanguage, simkit.Pick(r, languages))
 	}
 	if g.chance(85) {
 		tier := "Bronze"
@@ -437,8 +436,6 @@ func (g *generator) parameters(c *Customer) []Parameter {
 	return ps
 }
 
-func roundCents(v float64) float64 { return math.Round(v*100) / 100 }
-
 // Bijections of a counter into a fixed number of digits: multiplying by a
 // number coprime to 10 permutes the residues, so distinct counters below
 // the modulus give distinct digits.
@@ -453,31 +450,23 @@ func primaryPhone(seq int, country string) string {
 	i := int64(seq - 1)
 	switch country {
 	case "GB":
-		return "+447700" + pad(permute(i, 900000, 123457, 1_000_000), 6)
+		return "+447700" + simkit.Pad(permute(i, 900000, 123457, 1_000_000), 6)
 	case "DE":
-		return "+49151" + pad(permute(i, 0, 12345679, 100_000_000), 8)
+		return "+49151" + simkit.Pad(permute(i, 0, 12345679, 100_000_000), 8)
 	default:
-		return "+1555" + pad(permute(i, 4567890, 7654321, 10_000_000), 7)
+		return "+1555" + simkit.Pad(permute(i, 4567890, 7654321, 10_000_000), 7)
 	}
 }
 
 // secondaryPhone returns a unique +1202 number, a prefix no primary uses.
 func secondaryPhone(seq int) string {
-	return "+1202" + pad(permute(int64(seq-1), 5550000, 3141593, 10_000_000), 7)
-}
-
-func pad(v int64, width int) string {
-	s := strconv.FormatInt(v, 10)
-	if len(s) < width {
-		s = strings.Repeat("0", width-len(s)) + s
-	}
-	return s
+	return "+1202" + simkit.Pad(permute(int64(seq-1), 5550000, 3141593, 10_000_000), 7)
 }
 
 // documentID returns "k" and 16 base32hex characters: 64 bits that are a
 // bijection of the sequence (so IDs are unique) and 16 random bits.
 func (g *generator) documentID(seq int) string {
-	hi, lo := mix64(uint64(seq)^g.docKey), uint64(g.r.Uint32()&0xffff)
+	hi, lo := simkit.Mix64(uint64(seq)^g.docKey), uint64(g.r.Uint32()&0xffff)
 	id := encodeID(hi, lo)
 	if id == exampleID {
 		id = encodeID(hi, lo^1)
@@ -495,14 +484,4 @@ func encodeID(hi, lo uint64) string {
 		hi >>= 5
 	}
 	return string(b[:])
-}
-
-// mix64 is the SplitMix64 finaliser, a bijection on uint64.
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
 }

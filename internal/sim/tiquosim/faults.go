@@ -1,220 +1,64 @@
 package tiquosim
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"slices"
-	"strings"
-	"time"
+
+	"customergraph/internal/sim/simkit"
 )
 
 // DefaultRetryAfter is the Retry-After, in seconds, of an injected 429
 // without RetryAfter.
-const DefaultRetryAfter = 60
+const DefaultRetryAfter = simkit.DefaultRetryAfter
 
-// Faults are failures injected into API requests. A request on one of
-// Routes first waits Latency (on top of Options.Latency), then, with
-// probability Rate, is answered with Status and an error body in the
-// route's documented shape, before authentication: an outage answers
-// every caller. A faulted request is still counted and logged. The zero
-// Faults injects nothing.
-//
-// In JSON (POST /__sim/faults) Faults is
-//
-//	{"status": 503, "rate": 1.0, "latency": "2s", "routes": ["get"], "retryAfter": 3}
-//
-// with any subset of the keys: latency is a Go duration string, an omitted
-// rate is 1 and an explicit rate of 0 disables the status.
-type Faults struct {
-	Status     int           // 400–599, or 0 for none
-	Rate       float64       // probability in [0, 1]; 0 with a Status means 1
-	Latency    time.Duration // extra latency, slept before the status draw
-	Routes     []string      // among "get", "list", "patch"; empty means all
-	RetryAfter int           // seconds, sent as Retry-After with a 429; 0 means DefaultRetryAfter
-}
-
-type faultsJSON struct {
-	Status     *int     `json:"status"`
-	Rate       *float64 `json:"rate"`
-	Latency    *string  `json:"latency"`
-	Routes     []string `json:"routes"`
-	RetryAfter *int     `json:"retryAfter"`
-}
-
-// MarshalJSON encodes f with its latency as a duration string.
-func (f Faults) MarshalJSON() ([]byte, error) {
-	routes := f.Routes
-	if routes == nil {
-		routes = []string{}
-	}
-	lat := f.Latency.String()
-	return json.Marshal(faultsJSON{&f.Status, &f.Rate, &lat, routes, &f.RetryAfter})
-}
-
-// UnmarshalJSON decodes the JSON form described on Faults. Unknown keys
-// are an error.
-func (f *Faults) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || b[0] != '{' {
-		return errors.New("faults must be a JSON object")
-	}
-	var raw faultsJSON
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
-		return fmt.Errorf("invalid faults: %w", err)
-	}
-	var out Faults
-	if raw.Status != nil {
-		out.Status = *raw.Status
-	}
-	out.Rate = 1
-	if raw.Rate != nil {
-		out.Rate = *raw.Rate
-		if out.Rate == 0 {
-			out.Status = 0
-		}
-	}
-	if raw.Latency != nil && *raw.Latency != "" {
-		d, err := time.ParseDuration(*raw.Latency)
-		if err != nil {
-			return fmt.Errorf("invalid faults: latency %q is not a duration such as \"2s\"", *raw.Latency)
-		}
-		out.Latency = d
-	}
-	out.Routes = raw.Routes
-	if raw.RetryAfter != nil {
-		out.RetryAfter = *raw.RetryAfter
-	}
-	*f = out
-	return nil
-}
-
-// validate checks f and returns it normalised.
-func (f Faults) validate() (Faults, error) {
-	switch {
-	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
-		return f, fmt.Errorf("invalid faults: status %d is not 0 or 400–599", f.Status)
-	case f.Rate < 0 || f.Rate > 1 || f.Rate != f.Rate:
-		return f, fmt.Errorf("invalid faults: rate %v is not in [0, 1]", f.Rate)
-	case f.Latency < 0:
-		return f, errors.New("invalid faults: negative latency")
-	case f.RetryAfter < 0:
-		return f, errors.New("invalid faults: negative retryAfter")
-	}
-	routes := make([]string, 0, len(f.Routes))
-	for _, r := range f.Routes {
-		r = strings.ToLower(strings.TrimSpace(r))
-		if r != "get" && r != "list" && r != "patch" {
-			return f, fmt.Errorf("invalid faults: route %q is not get, list or patch", r)
-		}
-		if !slices.Contains(routes, r) {
-			routes = append(routes, r)
-		}
-	}
-	f.Routes = routes
-	if f.Status == 0 {
-		f.Rate = 0
-	} else if f.Rate == 0 {
-		f.Rate = 1
-	}
-	if f.Status == http.StatusTooManyRequests && f.RetryAfter == 0 {
-		f.RetryAfter = DefaultRetryAfter
-	}
-	return f, nil
-}
+// Faults are failures injected into API requests; see simkit.Faults. An
+// injected status answers in the route's documented error shape.
+type Faults = simkit.Faults
 
 // SetFaults replaces the injected faults. It returns an error, and changes
 // nothing, if f is invalid.
-func (s *Server) SetFaults(f Faults) error {
-	f, err := f.validate()
-	if err != nil {
-		return err
-	}
-	s.faults.Store(&f)
-	return nil
-}
+func (s *Server) SetFaults(f Faults) error { return s.kit.SetFaults(f) }
 
 // ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.faults.Store(nil) }
+func (s *Server) ClearFaults() { s.kit.ClearFaults() }
 
-func (s *Server) currentFaults() Faults {
-	if f := s.faults.Load(); f != nil {
-		return *f
+// writeError answers an error the kit raises: an injected fault, 401, 429,
+// no route, or a control endpoint's complaint.
+func (s *Server) writeError(w http.ResponseWriter, f *simkit.Failure) {
+	rt, msg := f.Route, f.Message
+	switch f.Cause {
+	case simkit.Injected:
+		msg = s.faultMessage(f)
+	case simkit.NoKey, simkit.BadKey:
+		msg = msgUnauthorized
+	case simkit.RateLimited:
+		msg = s.rateLimitMessage()
 	}
-	return Faults{Routes: []string{}}
+	s.writeRouteError(w, rt, f.Status, codeForStatus(f.Status), msg)
 }
 
-// faultFor returns the faults that apply to rt, or nil.
-func (s *Server) faultFor(rt route) *Faults {
-	f := s.faults.Load()
-	if f == nil || rt == routeNone {
-		return nil
-	}
-	if len(f.Routes) > 0 && !slices.Contains(f.Routes, rt.String()) {
-		return nil
-	}
-	return f
-}
-
-// fires draws whether f's status is injected into this request.
-func (s *Server) fires(f *Faults) bool {
-	switch {
-	case f.Status == 0 || f.Rate <= 0:
-		return false
-	case f.Rate >= 1:
-		return true
-	}
-	s.rngMu.Lock()
-	defer s.rngMu.Unlock()
-	return s.rng.Float64() < f.Rate
-}
-
-// writeFault answers with f's status in rt's error shape.
-func (s *Server) writeFault(w http.ResponseWriter, rt route, f *Faults, ident string) {
-	msg := http.StatusText(f.Status)
+// faultMessage is the message of an injected status: the one the docs give
+// for it on the route, else the status text.
+func (s *Server) faultMessage(f *simkit.Failure) string {
+	msg := f.Message
 	switch f.Status {
 	case http.StatusUnauthorized:
 		msg = msgUnauthorized
 	case http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", fmt.Sprint(f.RetryAfter))
 		msg = s.rateLimitMessage()
 	case http.StatusNotFound:
-		if rt == routeGet {
-			msg = msgNotFoundPrefix + ident
-		} else if rt == routePatch {
+		if f.Route == simkit.RouteGet {
+			msg = msgNotFoundPrefix + f.Target
+		} else if f.Route == simkit.RoutePatch {
 			msg = msgPatchNotFound
 		}
 	case http.StatusBadRequest:
-		if rt == routeGet {
+		if f.Route == simkit.RouteGet {
 			msg = msgBadIdentifier
 		}
 	}
 	if msg == "" {
 		msg = fmt.Sprintf("Error %d", f.Status)
 	}
-	s.writeRouteError(w, rt, f.Status, codeForStatus(f.Status), msg)
-}
-
-// postFaults handles POST /__sim/faults.
-func (s *Server) postFaults(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
-	if err != nil {
-		s.writeStringError(w, http.StatusBadRequest, "cannot read body")
-		return
-	}
-	var f Faults
-	if err := json.Unmarshal(body, &f); err != nil {
-		s.writeStringError(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "json: "))
-		return
-	}
-	if err := s.SetFaults(f); err != nil {
-		s.writeStringError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, s.currentFaults())
+	return msg
 }

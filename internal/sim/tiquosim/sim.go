@@ -12,32 +12,38 @@
 // generated deterministically from a seed; customer CUST-000001 is the docs'
 // example, John Doe.
 //
-// Control endpoints, without authentication, serve tests and benchmarks:
+// Keys, counters, the request log, faults, the rate limit and the control
+// endpoints are those of package customergraph/internal/sim/simkit, which
+// serves every vendor simulator the same way:
 //
-//	GET    /__sim/stats      {"get":n,"list":n,"patch":n,"total":n} since the last reset
+//	GET    /__sim/stats      {"get":n,"list":n,"patch":n,"total":n,"peakInFlight":n} since the last reset
 //	POST   /__sim/reset      zero the counters and the request log
 //	GET    /__sim/requests   the last 100 API requests, oldest first
+//	GET    /__sim/customers  every customer: id, email, phone, customerNumber, name
 //	GET    /__sim/faults     the faults in force
 //	POST   /__sim/faults     inject faults, see Faults
 //	DELETE /__sim/faults     clear faults
+//
+// Errors the kit raises (faults, 401, 429, no route, control endpoints)
+// take the get and list docs' string shape, or the update doc's object
+// shape on PATCH.
 package tiquosim
 
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"math/rand/v2"
-	"strings"
+	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"customergraph/internal/identifier"
+	"customergraph/internal/sim/simkit"
 )
 
 // Defaults and limits of Options.
 const (
 	DefaultCustomers = 1000
-	DefaultAPIKey    = "sim-key"
+	DefaultAPIKey    = simkit.DefaultAPIKey
 	// MaxCustomers is the largest data set; larger sizes are reduced to it.
 	MaxCustomers = 1_000_000
 )
@@ -67,7 +73,7 @@ type Options struct {
 type Server struct {
 	opts      Options
 	now       func() time.Time
-	keys      atomic.Pointer[map[string]bool] // key → has customers:write
+	kit       *simkit.Kit
 	cursorKey []byte
 
 	mu        sync.RWMutex
@@ -77,40 +83,13 @@ type Server struct {
 	byEmail   map[string]*record // primary email
 	emails    map[string]*record // every email address, for uniqueness
 	byPhone   map[string][]*record
-
-	counters counters
-	log      requestLog
-	limiter  rateLimiter
-	faults   atomic.Pointer[Faults]
-	rngMu    sync.Mutex
-	rng      *rand.Rand // fault draws
 }
 
-type counters struct {
-	get, list, patch, total atomic.Int64
-	inFlight, peak          atomic.Int64
-}
+// Stats counts API requests by route since the last reset; see simkit.Stats.
+type Stats = simkit.Stats
 
-// enter records an API request starting and returns the func that records
-// its end, keeping the peak of concurrent requests.
-func (c *counters) enter() (leave func()) {
-	n := c.inFlight.Add(1)
-	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
-	}
-	return func() { c.inFlight.Add(-1) }
-}
-
-// Stats counts API requests by route since the last reset. Total includes
-// requests that matched no route.
-type Stats struct {
-	Get   int64 `json:"get"`
-	List  int64 `json:"list"`
-	Patch int64 `json:"patch"`
-	Total int64 `json:"total"`
-	// PeakInFlight is the most API requests served at once since the last
-	// reset: it shows whether a client's calls overlapped.
-	PeakInFlight int64 `json:"peakInFlight"`
-}
+// Request is one logged API request; see simkit.Request.
+type Request = simkit.Request
 
 // New returns a Server with a data set generated from opts.
 func New(opts Options) *Server {
@@ -126,13 +105,14 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{
-		opts: opts,
-		now:  opts.Now,
-		rng:  rand.New(rand.NewPCG(uint64(opts.Seed), 0xfa0175)),
-	}
-	s.limiter.limit = opts.RateLimit
-	s.SetAPIKeys(opts.APIKeys...)
+	s := &Server{opts: opts, now: opts.Now}
+	s.kit = simkit.New(simkit.Config{
+		Seed:      opts.Seed,
+		Latency:   opts.Latency,
+		APIKeys:   opts.APIKeys,
+		RateLimit: opts.RateLimit,
+		Now:       opts.Now,
+	}, simkit.Hooks{Match: s.match, WriteError: s.writeError, Customers: s.simCustomers})
 	var seed [8]byte
 	binary.BigEndian.PutUint64(seed[:], uint64(opts.Seed))
 	sum := sha256.Sum256(append([]byte("tiquosim cursor v1 "), seed[:]...))
@@ -153,30 +133,12 @@ func New(opts Options) *Server {
 	return s
 }
 
+// ServeHTTP serves the API and the /__sim/ control endpoints.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.kit.ServeHTTP(w, r) }
+
 // SetAPIKeys replaces the accepted Bearer keys, as Options.APIKeys: a key
 // left out is revoked at once, and answers 401 from the next request on.
-func (s *Server) SetAPIKeys(keys ...string) {
-	m := parseKeys(keys)
-	s.keys.Store(&m)
-}
-
-func parseKeys(list []string) map[string]bool {
-	keys := make(map[string]bool)
-	for _, k := range list {
-		k = strings.TrimSpace(k)
-		write := true
-		if name, ok := strings.CutSuffix(k, ":read"); ok {
-			k, write = name, false
-		}
-		if k != "" {
-			keys[k] = write
-		}
-	}
-	if len(keys) == 0 {
-		keys[DefaultAPIKey] = true
-	}
-	return keys
-}
+func (s *Server) SetAPIKeys(keys ...string) { s.kit.SetAPIKeys(keys...) }
 
 // indexContacts adds r's emails and phones to the indexes; the caller
 // holds the write lock (or owns s exclusively).
@@ -268,29 +230,31 @@ func (s *Server) Customer(ident string) (Customer, bool) {
 func (s *Server) Len() int { return len(s.customers) }
 
 // Stats returns the request counters.
-func (s *Server) Stats() Stats {
-	return Stats{
-		Get:   s.counters.get.Load(),
-		List:  s.counters.list.Load(),
-		Patch: s.counters.patch.Load(),
-		Total: s.counters.total.Load(),
-
-		PeakInFlight: s.counters.peak.Load(),
-	}
-}
+func (s *Server) Stats() Stats { return s.kit.Stats() }
 
 // Reset zeroes the request counters and clears the request log. It does not
 // touch data, faults or rate-limit windows.
-func (s *Server) Reset() {
-	s.counters.get.Store(0)
-	s.counters.list.Store(0)
-	s.counters.patch.Store(0)
-	s.counters.total.Store(0)
-	s.counters.peak.Store(s.counters.inFlight.Load())
-	s.log.reset()
-}
+func (s *Server) Reset() { s.kit.Reset() }
 
 // Requests returns the last 100 API requests, oldest first.
-func (s *Server) Requests() []Request { return s.log.snapshot() }
+func (s *Server) Requests() []Request { return s.kit.Requests() }
+
+// simCustomers lists every customer for /__sim/customers.
+func (s *Server) simCustomers() []simkit.Customer {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]simkit.Customer, len(s.customers))
+	for i, r := range s.customers {
+		c := simkit.Customer{ID: r.ID, CustomerNumber: ptr(r.CustomerNumber), Name: r.DisplayName}
+		if e := r.PrimaryEmail(); e != "" {
+			c.Email = ptr(e)
+		}
+		if p := r.PrimaryPhone(); p != "" {
+			c.Phone = ptr(p)
+		}
+		out[i] = c
+	}
+	return out
+}
 
 func (s *Server) timestamp() string { return s.now().UTC().Format(timestampLayout) }
