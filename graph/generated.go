@@ -8,6 +8,7 @@ import (
 	"customergraph/graph/model"
 	"customergraph/internal/customer"
 	"customergraph/internal/scalar"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -48,19 +49,32 @@ type ComplexityRoot struct {
 		State      func(childComplexity int) int
 	}
 
+	Affiliate struct {
+		Balance          func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Enabled          func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Link             func(childComplexity int) int
+		PercentageOff    func(childComplexity int) int
+		ReturnPercentage func(childComplexity int) int
+	}
+
 	Customer struct {
 		Address             func(childComplexity int) int
+		Affiliate           func(childComplexity int) int
 		AllEmails           func(childComplexity int) int
 		AllPhones           func(childComplexity int) int
 		AverageOrderValue   func(childComplexity int) int
+		Balance             func(childComplexity int) int
 		CompanyID           func(childComplexity int) int
 		CreatedAt           func(childComplexity int) int
-		CustomerNumber      func(childComplexity int) int
 		DateOfBirth         func(childComplexity int) int
 		DisplayName         func(childComplexity int) int
 		Email               func(childComplexity int) int
 		FirstName           func(childComplexity int) int
+		Groups              func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		IPAddress           func(childComplexity int) int
 		LastActivityAt      func(childComplexity int) int
 		LastName            func(childComplexity int) int
 		LastOrderAt         func(childComplexity int) int
@@ -68,16 +82,23 @@ type ComplexityRoot struct {
 		LoyaltyPoints       func(childComplexity int) int
 		MarketingOptIn      func(childComplexity int) int
 		Notes               func(childComplexity int) int
+		Number              func(childComplexity int) int
 		Phone               func(childComplexity int) int
 		PreferredLocationID func(childComplexity int) int
 		ProfilePhoto        func(childComplexity int) int
+		Record              func(childComplexity int) int
 		SMSOptIn            func(childComplexity int) int
 		Source              func(childComplexity int) int
 		Status              func(childComplexity int) int
+		Subscriptions       func(childComplexity int) int
+		SupportTickets      func(childComplexity int) int
 		Tags                func(childComplexity int) int
 		TotalOrders         func(childComplexity int) int
 		TotalSpent          func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
+		Vendor              func(childComplexity int) int
+		VendorStatus        func(childComplexity int) int
+		WhatsApp            func(childComplexity int) int
 	}
 
 	CustomerConnection struct {
@@ -95,6 +116,12 @@ type ComplexityRoot struct {
 	CustomerEmail struct {
 		Address   func(childComplexity int) int
 		IsPrimary func(childComplexity int) int
+	}
+
+	CustomerGroup struct {
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
 	}
 
 	CustomerPhone struct {
@@ -118,6 +145,29 @@ type ComplexityRoot struct {
 		CustomerByIdentifier func(childComplexity int, identifier string) int
 		Customers            func(childComplexity int, first *int, after *string, search *string, status *customer.Status, parameter *model.CustomerParameterFilter) int
 		Node                 func(childComplexity int, id string) int
+	}
+
+	Subscription struct {
+		CreatedAt func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		ProductID func(childComplexity int) int
+		StartsAt  func(childComplexity int) int
+	}
+
+	SupportTicket struct {
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Subject        func(childComplexity int) int
+		TicketMessages func(childComplexity int) int
+	}
+
+	SupportTicketMessage struct {
+		Author    func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Message   func(childComplexity int) int
 	}
 
 	UpdateCustomerPayload struct {
@@ -201,12 +251,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Address.State(childComplexity), true
 
+	case "Affiliate.balance":
+		if e.ComplexityRoot.Affiliate.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliate.Balance(childComplexity), true
+	case "Affiliate.createdAt":
+		if e.ComplexityRoot.Affiliate.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliate.CreatedAt(childComplexity), true
+	case "Affiliate.enabled":
+		if e.ComplexityRoot.Affiliate.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliate.Enabled(childComplexity), true
+	case "Affiliate.id":
+		if e.ComplexityRoot.Affiliate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliate.ID(childComplexity), true
+	case "Affiliate.link":
+		if e.ComplexityRoot.Affiliate.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliate.Link(childComplexity), true
+	case "Affiliate.percentageOff":
+		if e.ComplexityRoot.Affiliate.PercentageOff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliate.PercentageOff(childComplexity), true
+	case "Affiliate.returnPercentage":
+		if e.ComplexityRoot.Affiliate.ReturnPercentage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Affiliate.ReturnPercentage(childComplexity), true
+
 	case "Customer.address":
 		if e.ComplexityRoot.Customer.Address == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Customer.Address(childComplexity), true
+	case "Customer.affiliate":
+		if e.ComplexityRoot.Customer.Affiliate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Affiliate(childComplexity), true
 	case "Customer.emails":
 		if e.ComplexityRoot.Customer.AllEmails == nil {
 			break
@@ -225,6 +324,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.AverageOrderValue(childComplexity), true
+	case "Customer.balance":
+		if e.ComplexityRoot.Customer.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Balance(childComplexity), true
 	case "Customer.companyId":
 		if e.ComplexityRoot.Customer.CompanyID == nil {
 			break
@@ -237,12 +342,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.CreatedAt(childComplexity), true
-	case "Customer.customerNumber":
-		if e.ComplexityRoot.Customer.CustomerNumber == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Customer.CustomerNumber(childComplexity), true
 	case "Customer.dateOfBirth":
 		if e.ComplexityRoot.Customer.DateOfBirth == nil {
 			break
@@ -267,12 +366,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.FirstName(childComplexity), true
+	case "Customer.groups":
+		if e.ComplexityRoot.Customer.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Groups(childComplexity), true
 	case "Customer.id":
 		if e.ComplexityRoot.Customer.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Customer.ID(childComplexity), true
+	case "Customer.ipAddress":
+		if e.ComplexityRoot.Customer.IPAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.IPAddress(childComplexity), true
 	case "Customer.lastActivityAt":
 		if e.ComplexityRoot.Customer.LastActivityAt == nil {
 			break
@@ -315,6 +426,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Notes(childComplexity), true
+	case "Customer.customerNumber":
+		if e.ComplexityRoot.Customer.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Number(childComplexity), true
 	case "Customer.phone":
 		if e.ComplexityRoot.Customer.Phone == nil {
 			break
@@ -333,6 +450,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.ProfilePhoto(childComplexity), true
+	case "Customer.vendorRecord":
+		if e.ComplexityRoot.Customer.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Record(childComplexity), true
 	case "Customer.smsOptIn":
 		if e.ComplexityRoot.Customer.SMSOptIn == nil {
 			break
@@ -351,6 +474,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Status(childComplexity), true
+	case "Customer.subscriptions":
+		if e.ComplexityRoot.Customer.Subscriptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Subscriptions(childComplexity), true
+	case "Customer.supportTickets":
+		if e.ComplexityRoot.Customer.SupportTickets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.SupportTickets(childComplexity), true
 	case "Customer.tags":
 		if e.ComplexityRoot.Customer.Tags == nil {
 			break
@@ -375,6 +510,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.UpdatedAt(childComplexity), true
+	case "Customer.vendor":
+		if e.ComplexityRoot.Customer.Vendor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Vendor(childComplexity), true
+	case "Customer.vendorStatus":
+		if e.ComplexityRoot.Customer.VendorStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.VendorStatus(childComplexity), true
+	case "Customer.whatsapp":
+		if e.ComplexityRoot.Customer.WhatsApp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.WhatsApp(childComplexity), true
 
 	case "CustomerConnection.edges":
 		if e.ComplexityRoot.CustomerConnection.Edges == nil {
@@ -426,6 +579,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerEmail.IsPrimary(childComplexity), true
+
+	case "CustomerGroup.description":
+		if e.ComplexityRoot.CustomerGroup.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroup.Description(childComplexity), true
+	case "CustomerGroup.id":
+		if e.ComplexityRoot.CustomerGroup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroup.ID(childComplexity), true
+	case "CustomerGroup.name":
+		if e.ComplexityRoot.CustomerGroup.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerGroup.Name(childComplexity), true
 
 	case "CustomerPhone.isPrimary":
 		if e.ComplexityRoot.CustomerPhone.IsPrimary == nil {
@@ -522,6 +694,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+
+	case "Subscription.createdAt":
+		if e.ComplexityRoot.Subscription.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.CreatedAt(childComplexity), true
+	case "Subscription.expiresAt":
+		if e.ComplexityRoot.Subscription.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.ExpiresAt(childComplexity), true
+	case "Subscription.id":
+		if e.ComplexityRoot.Subscription.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.ID(childComplexity), true
+	case "Subscription.productId":
+		if e.ComplexityRoot.Subscription.ProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.ProductID(childComplexity), true
+	case "Subscription.startsAt":
+		if e.ComplexityRoot.Subscription.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.StartsAt(childComplexity), true
+
+	case "SupportTicket.createdAt":
+		if e.ComplexityRoot.SupportTicket.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportTicket.CreatedAt(childComplexity), true
+	case "SupportTicket.id":
+		if e.ComplexityRoot.SupportTicket.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportTicket.ID(childComplexity), true
+	case "SupportTicket.status":
+		if e.ComplexityRoot.SupportTicket.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportTicket.Status(childComplexity), true
+	case "SupportTicket.subject":
+		if e.ComplexityRoot.SupportTicket.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportTicket.Subject(childComplexity), true
+	case "SupportTicket.messages":
+		if e.ComplexityRoot.SupportTicket.TicketMessages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportTicket.TicketMessages(childComplexity), true
+
+	case "SupportTicketMessage.author":
+		if e.ComplexityRoot.SupportTicketMessage.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportTicketMessage.Author(childComplexity), true
+	case "SupportTicketMessage.createdAt":
+		if e.ComplexityRoot.SupportTicketMessage.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportTicketMessage.CreatedAt(childComplexity), true
+	case "SupportTicketMessage.id":
+		if e.ComplexityRoot.SupportTicketMessage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportTicketMessage.ID(childComplexity), true
+	case "SupportTicketMessage.message":
+		if e.ComplexityRoot.SupportTicketMessage.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportTicketMessage.Message(childComplexity), true
 
 	case "UpdateCustomerPayload.customer":
 		if e.ComplexityRoot.UpdateCustomerPayload.Customer == nil {
@@ -643,10 +902,26 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema.graphqls", Input: `"RFC 3339 timestamp in UTC with milliseconds, e.g. 2025-01-15T10:30:00.000Z"
+	{Name: "../schema.graphqls", Input: `# The root types are named explicitly: the Subscription type below is a
+# customer's product subscription, not a root operation type.
+schema {
+  query: Query
+  mutation: Mutation
+}
+
+"RFC 3339 timestamp in UTC with milliseconds, e.g. 2025-01-15T10:30:00.000Z"
 scalar DateTime
 "Calendar date, YYYY-MM-DD"
 scalar Date
+"Any JSON value, as the vendor sent it."
+scalar JSON
+
+"The customer API a tenant's customers come from."
+enum Vendor {
+  TIQUO
+  KOMERZA
+  XTRAKIT
+}
 
 "An object with a globally unique ID."
 interface Node {
@@ -656,11 +931,18 @@ interface Node {
 type Query {
   "Fetches a customer by its ID; null when there is none."
   node(id: ID!): Node
-  "Exactly one argument must be given. Phone accepts any format the upstream accepts."
+  """
+  Exactly one argument must be given. Phone accepts any format the upstream
+  accepts. A lookup the tenant's vendor cannot serve is NOT_SUPPORTED; an ID
+  in another vendor's syntax is BAD_USER_INPUT.
+  """
   customer(id: ID, customerNumber: String, email: String, phone: String): Customer
-  "Any identifier format: customer number, email, phone, or document ID."
+  """
+  Any identifier format the tenant's vendor knows: customer number, email,
+  phone, or the vendor's customer ID.
+  """
   customerByIdentifier(identifier: String!): Customer
-  "Forward pagination only. first: 1..100."
+  "Forward pagination only. first: 1..100. A filter the tenant's vendor cannot serve is NOT_SUPPORTED."
   customers(
     first: Int = 50
     after: String
@@ -673,8 +955,8 @@ type Query {
 type Mutation {
   """
   Updates the fields present in input; an explicit null clears a field.
-  Validation errors, an unknown customer and a taken email come back as
-  userErrors.
+  Validation errors, an unknown customer, a taken email and a field the
+  tenant's vendor cannot update come back as userErrors, and nothing is sent.
   """
   updateCustomer(id: ID!, input: UpdateCustomerInput!): UpdateCustomerPayload!
 }
@@ -689,9 +971,12 @@ enum CustomerStatus {
 }
 
 type Customer implements Node {
-  "The upstream document ID."
+  "The vendor's customer ID: a Tiquo document ID, a Komerza UUID or an Xtrakit integer."
   id: ID!
-  customerNumber: String!
+  "The vendor the customer comes from."
+  vendor: Vendor!
+  "Only Tiquo has customer numbers."
+  customerNumber: String
   firstName: String
   lastName: String
   displayName: String
@@ -702,8 +987,12 @@ type Customer implements Node {
   phone: String
   phones: [CustomerPhone!]!
   profilePhoto: String
+  "WhatsApp number, E.164 (Xtrakit)."
+  whatsapp: String
   "Upstream values this schema does not know map to UNKNOWN."
   status: CustomerStatus!
+  "The vendor's own status text (e.g. Komerza's VIP); status keeps the mapped enum."
+  vendorStatus: String
   source: String
   marketingOptIn: Boolean
   smsOptIn: Boolean
@@ -721,7 +1010,62 @@ type Customer implements Node {
   lastOrderAt: DateTime
   lastActivityAt: DateTime
   createdAt: DateTime!
-  updatedAt: DateTime!
+  "Null for a vendor without update times (Komerza)."
+  updatedAt: DateTime
+  "The record as the vendor last returned it, in the vendor's own shape."
+  vendorRecord: JSON
+  "Store balance (Komerza)."
+  balance: Float
+  "The address the customer was last seen at (Komerza)."
+  ipAddress: String
+  "Product subscriptions (Komerza); [] where the vendor has none."
+  subscriptions: [Subscription!]!
+  "Support tickets (Komerza); [] where the vendor has none."
+  supportTickets: [SupportTicket!]!
+  "Affiliate account (Komerza)."
+  affiliate: Affiliate
+  "Customer groups (Xtrakit); [] where the vendor has none."
+  groups: [CustomerGroup!]!
+}
+
+type Subscription {
+  id: ID!
+  productId: ID
+  startsAt: DateTime
+  expiresAt: DateTime
+  createdAt: DateTime
+}
+
+type SupportTicket {
+  id: ID!
+  subject: String
+  "The vendor's status code."
+  status: Int
+  createdAt: DateTime
+  messages: [SupportTicketMessage!]!
+}
+
+type SupportTicketMessage {
+  id: ID!
+  author: String
+  message: String
+  createdAt: DateTime
+}
+
+type Affiliate {
+  id: ID!
+  enabled: Boolean!
+  link: String
+  balance: Float
+  returnPercentage: Float
+  percentageOff: Float
+  createdAt: DateTime
+}
+
+type CustomerGroup {
+  id: ID!
+  name: String!
+  description: String
 }
 
 type CustomerEmail {
@@ -789,6 +1133,14 @@ input UpdateCustomerInput {
   "Marketing email consent."
   marketingOptIn: Boolean
   companyId: String
+  "The single name field of a vendor without first and last names (Xtrakit)."
+  displayName: String
+  "WhatsApp number (Xtrakit)."
+  whatsapp: String
+  "Store balance, >= 0 (Komerza)."
+  balance: Float
+  "Audit comment for a balance change (Komerza); only with balance."
+  balanceComment: String
 }
 
 input AddressInput {
@@ -817,6 +1169,8 @@ enum UserErrorCode {
   INVALID
   TAKEN
   NOT_FOUND
+  "The tenant's vendor cannot update this field; nothing was sent."
+  NOT_SUPPORTED
 }
 `, BuiltIn: false},
 }
@@ -844,10 +1198,32 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
 }
 
+func (ec *executionContext) childFields_Affiliate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Affiliate_id(ctx, field)
+	case "enabled":
+		return ec.fieldContext_Affiliate_enabled(ctx, field)
+	case "link":
+		return ec.fieldContext_Affiliate_link(ctx, field)
+	case "balance":
+		return ec.fieldContext_Affiliate_balance(ctx, field)
+	case "returnPercentage":
+		return ec.fieldContext_Affiliate_returnPercentage(ctx, field)
+	case "percentageOff":
+		return ec.fieldContext_Affiliate_percentageOff(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Affiliate_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Affiliate", field.Name)
+}
+
 func (ec *executionContext) childFields_Customer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Customer_id(ctx, field)
+	case "vendor":
+		return ec.fieldContext_Customer_vendor(ctx, field)
 	case "customerNumber":
 		return ec.fieldContext_Customer_customerNumber(ctx, field)
 	case "firstName":
@@ -866,8 +1242,12 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_phones(ctx, field)
 	case "profilePhoto":
 		return ec.fieldContext_Customer_profilePhoto(ctx, field)
+	case "whatsapp":
+		return ec.fieldContext_Customer_whatsapp(ctx, field)
 	case "status":
 		return ec.fieldContext_Customer_status(ctx, field)
+	case "vendorStatus":
+		return ec.fieldContext_Customer_vendorStatus(ctx, field)
 	case "source":
 		return ec.fieldContext_Customer_source(ctx, field)
 	case "marketingOptIn":
@@ -904,6 +1284,20 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Customer_updatedAt(ctx, field)
+	case "vendorRecord":
+		return ec.fieldContext_Customer_vendorRecord(ctx, field)
+	case "balance":
+		return ec.fieldContext_Customer_balance(ctx, field)
+	case "ipAddress":
+		return ec.fieldContext_Customer_ipAddress(ctx, field)
+	case "subscriptions":
+		return ec.fieldContext_Customer_subscriptions(ctx, field)
+	case "supportTickets":
+		return ec.fieldContext_Customer_supportTickets(ctx, field)
+	case "affiliate":
+		return ec.fieldContext_Customer_affiliate(ctx, field)
+	case "groups":
+		return ec.fieldContext_Customer_groups(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -942,6 +1336,18 @@ func (ec *executionContext) childFields_CustomerEmail(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type CustomerEmail", field.Name)
 }
 
+func (ec *executionContext) childFields_CustomerGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CustomerGroup_id(ctx, field)
+	case "name":
+		return ec.fieldContext_CustomerGroup_name(ctx, field)
+	case "description":
+		return ec.fieldContext_CustomerGroup_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerGroup", field.Name)
+}
+
 func (ec *executionContext) childFields_CustomerPhone(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "number":
@@ -964,6 +1370,52 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Subscription(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Subscription_id(ctx, field)
+	case "productId":
+		return ec.fieldContext_Subscription_productId(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_Subscription_startsAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Subscription_expiresAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Subscription_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Subscription", field.Name)
+}
+
+func (ec *executionContext) childFields_SupportTicket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SupportTicket_id(ctx, field)
+	case "subject":
+		return ec.fieldContext_SupportTicket_subject(ctx, field)
+	case "status":
+		return ec.fieldContext_SupportTicket_status(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SupportTicket_createdAt(ctx, field)
+	case "messages":
+		return ec.fieldContext_SupportTicket_messages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupportTicket", field.Name)
+}
+
+func (ec *executionContext) childFields_SupportTicketMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SupportTicketMessage_id(ctx, field)
+	case "author":
+		return ec.fieldContext_SupportTicketMessage_author(ctx, field)
+	case "message":
+		return ec.fieldContext_SupportTicketMessage_message(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SupportTicketMessage_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupportTicketMessage", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateCustomerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1464,6 +1916,167 @@ func (ec *executionContext) fieldContext_Address_country(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
+func (ec *executionContext) _Affiliate_id(ctx context.Context, field graphql.CollectedField, obj *customer.Affiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Affiliate_enabled(ctx context.Context, field graphql.CollectedField, obj *customer.Affiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliate_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliate_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliate", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Affiliate_link(ctx context.Context, field graphql.CollectedField, obj *customer.Affiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliate_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliate_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliate", field, false, false, "String")
+}
+
+func (ec *executionContext) _Affiliate_balance(ctx context.Context, field graphql.CollectedField, obj *customer.Affiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliate_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliate_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Affiliate_returnPercentage(ctx context.Context, field graphql.CollectedField, obj *customer.Affiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliate_returnPercentage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnPercentage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliate_returnPercentage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Affiliate_percentageOff(ctx context.Context, field graphql.CollectedField, obj *customer.Affiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliate_percentageOff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PercentageOff, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliate_percentageOff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Affiliate_createdAt(ctx context.Context, field graphql.CollectedField, obj *customer.Affiliate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Affiliate_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Affiliate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Affiliate", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1487,6 +2100,29 @@ func (ec *executionContext) fieldContext_Customer_id(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Customer_vendor(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_vendor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Vendor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v customer.Vendor) graphql.Marshaler {
+			return ec.marshalNVendor2customergraphᚋinternalᚋcustomerᚐVendor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_vendor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "Vendor")
+}
+
 func (ec *executionContext) _Customer_customerNumber(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1496,18 +2132,18 @@ func (ec *executionContext) _Customer_customerNumber(ctx context.Context, field 
 			return ec.fieldContext_Customer_customerNumber(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CustomerNumber, nil
+			return obj.Number(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Customer_customerNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, false, "String")
 }
 
 func (ec *executionContext) _Customer_firstName(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
@@ -1712,6 +2348,29 @@ func (ec *executionContext) fieldContext_Customer_profilePhoto(_ context.Context
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
 }
 
+func (ec *executionContext) _Customer_whatsapp(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_whatsapp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WhatsApp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_whatsapp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+}
+
 func (ec *executionContext) _Customer_status(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1733,6 +2392,29 @@ func (ec *executionContext) _Customer_status(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Customer_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "CustomerStatus")
+}
+
+func (ec *executionContext) _Customer_vendorStatus(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_vendorStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VendorStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_vendorStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
 }
 
 func (ec *executionContext) _Customer_source(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
@@ -2147,15 +2829,212 @@ func (ec *executionContext) _Customer_updatedAt(ctx context.Context, field graph
 			return obj.UpdatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Customer_vendorRecord(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_vendorRecord(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Record(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_vendorRecord(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Customer_balance(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, false, "Float")
+}
+
+func (ec *executionContext) _Customer_ipAddress(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_ipAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IPAddress()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_ipAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, false, "String")
+}
+
+func (ec *executionContext) _Customer_subscriptions(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_subscriptions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subscriptions()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customer.Subscription) graphql.Marshaler {
+			return ec.marshalNSubscription2ᚕcustomergraphᚋinternalᚋcustomerᚐSubscriptionᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Customer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+func (ec *executionContext) fieldContext_Customer_subscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Subscription(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_supportTickets(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_supportTickets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SupportTickets()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customer.SupportTicket) graphql.Marshaler {
+			return ec.marshalNSupportTicket2ᚕcustomergraphᚋinternalᚋcustomerᚐSupportTicketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_supportTickets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportTicket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_affiliate(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_affiliate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Affiliate()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.Affiliate) graphql.Marshaler {
+			return ec.marshalOAffiliate2ᚖcustomergraphᚋinternalᚋcustomerᚐAffiliate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_affiliate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Affiliate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_groups(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customer.Group) graphql.Marshaler {
+			return ec.marshalNCustomerGroup2ᚕcustomergraphᚋinternalᚋcustomerᚐGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerGroup(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerConnection) (ret graphql.Marshaler) {
@@ -2376,6 +3255,75 @@ func (ec *executionContext) _CustomerEmail_isPrimary(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_CustomerEmail_isPrimary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerEmail", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CustomerGroup_id(ctx context.Context, field graphql.CollectedField, obj *customer.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerGroup_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerGroup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerGroup", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerGroup_name(ctx context.Context, field graphql.CollectedField, obj *customer.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerGroup_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerGroup_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerGroup_description(ctx context.Context, field graphql.CollectedField, obj *customer.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerGroup_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerGroup_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerGroup", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerPhone_number(ctx context.Context, field graphql.CollectedField, obj *customer.Phone) (ret graphql.Marshaler) {
@@ -2810,6 +3758,337 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_id(ctx context.Context, field graphql.CollectedField, obj *customer.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscription", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Subscription_productId(ctx context.Context, field graphql.CollectedField, obj *customer.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_productId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscription", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Subscription_startsAt(ctx context.Context, field graphql.CollectedField, obj *customer.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscription", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Subscription_expiresAt(ctx context.Context, field graphql.CollectedField, obj *customer.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscription", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Subscription_createdAt(ctx context.Context, field graphql.CollectedField, obj *customer.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscription", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SupportTicket_id(ctx context.Context, field graphql.CollectedField, obj *customer.SupportTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportTicket_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportTicket_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportTicket", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SupportTicket_subject(ctx context.Context, field graphql.CollectedField, obj *customer.SupportTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportTicket_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportTicket_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportTicket", field, false, false, "String")
+}
+
+func (ec *executionContext) _SupportTicket_status(ctx context.Context, field graphql.CollectedField, obj *customer.SupportTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportTicket_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportTicket_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportTicket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SupportTicket_createdAt(ctx context.Context, field graphql.CollectedField, obj *customer.SupportTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportTicket_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportTicket_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportTicket", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SupportTicket_messages(ctx context.Context, field graphql.CollectedField, obj *customer.SupportTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportTicket_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TicketMessages(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customer.SupportTicketMessage) graphql.Marshaler {
+			return ec.marshalNSupportTicketMessage2ᚕcustomergraphᚋinternalᚋcustomerᚐSupportTicketMessageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportTicket_messages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SupportTicket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportTicketMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SupportTicketMessage_id(ctx context.Context, field graphql.CollectedField, obj *customer.SupportTicketMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportTicketMessage_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportTicketMessage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportTicketMessage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SupportTicketMessage_author(ctx context.Context, field graphql.CollectedField, obj *customer.SupportTicketMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportTicketMessage_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Author, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportTicketMessage_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportTicketMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SupportTicketMessage_message(ctx context.Context, field graphql.CollectedField, obj *customer.SupportTicketMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportTicketMessage_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportTicketMessage_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportTicketMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SupportTicketMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *customer.SupportTicketMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportTicketMessage_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportTicketMessage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportTicketMessage", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _UpdateCustomerPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCustomerPayload) (ret graphql.Marshaler) {
@@ -4162,7 +5441,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"firstName", "lastName", "email", "phone", "dateOfBirth", "address", "tags", "notes", "preferredLocationId", "marketingOptIn", "companyId"}
+	fieldsInOrder := [...]string{"firstName", "lastName", "email", "phone", "dateOfBirth", "address", "tags", "notes", "preferredLocationId", "marketingOptIn", "companyId", "displayName", "whatsapp", "balance", "balanceComment"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4246,6 +5525,34 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.CompanyID = graphql.OmittableOf(data)
+		case "displayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisplayName = graphql.OmittableOf(data)
+		case "whatsapp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("whatsapp"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Whatsapp = graphql.OmittableOf(data)
+		case "balance":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("balance"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Balance = graphql.OmittableOf(data)
+		case "balanceComment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("balanceComment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BalanceComment = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -4349,6 +5656,69 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var affiliateImplementors = []string{"Affiliate"}
+
+func (ec *executionContext) _Affiliate(ctx context.Context, sel ast.SelectionSet, obj *customer.Affiliate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, affiliateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Affiliate")
+		case "id":
+			out.Values[i] = ec._Affiliate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._Affiliate_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._Affiliate_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "balance":
+			out.Values[i] = ec._Affiliate_balance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "returnPercentage":
+			out.Values[i] = ec._Affiliate_returnPercentage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "percentageOff":
+			out.Values[i] = ec._Affiliate_percentageOff(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Affiliate_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var customerImplementors = []string{"Customer", "Node"}
 
 func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet, obj *customer.Customer) graphql.Marshaler {
@@ -4365,9 +5735,14 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "vendor":
+			out.Values[i] = ec._Customer_vendor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "customerNumber":
 			out.Values[i] = ec._Customer_customerNumber(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "firstName":
@@ -4410,9 +5785,19 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "whatsapp":
+			out.Values[i] = ec._Customer_whatsapp(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "status":
 			out.Values[i] = ec._Customer_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "vendorStatus":
+			out.Values[i] = ec._Customer_vendorStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "source":
@@ -4502,6 +5887,41 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Customer_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "vendorRecord":
+			out.Values[i] = ec._Customer_vendorRecord(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "balance":
+			out.Values[i] = ec._Customer_balance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ipAddress":
+			out.Values[i] = ec._Customer_ipAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "subscriptions":
+			out.Values[i] = ec._Customer_subscriptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "supportTickets":
+			out.Values[i] = ec._Customer_supportTickets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "affiliate":
+			out.Values[i] = ec._Customer_affiliate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._Customer_groups(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -4627,6 +6047,49 @@ func (ec *executionContext) _CustomerEmail(ctx context.Context, sel ast.Selectio
 		case "isPrimary":
 			out.Values[i] = ec._CustomerEmail_isPrimary(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerGroupImplementors = []string{"CustomerGroup"}
+
+func (ec *executionContext) _CustomerGroup(ctx context.Context, sel ast.SelectionSet, obj *customer.Group) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerGroup")
+		case "id":
+			out.Values[i] = ec._CustomerGroup_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._CustomerGroup_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._CustomerGroup_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -4831,6 +6294,160 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet, obj *customer.Subscription) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Subscription")
+		case "id":
+			out.Values[i] = ec._Subscription_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "productId":
+			out.Values[i] = ec._Subscription_productId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "startsAt":
+			out.Values[i] = ec._Subscription_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._Subscription_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Subscription_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var supportTicketImplementors = []string{"SupportTicket"}
+
+func (ec *executionContext) _SupportTicket(ctx context.Context, sel ast.SelectionSet, obj *customer.SupportTicket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, supportTicketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SupportTicket")
+		case "id":
+			out.Values[i] = ec._SupportTicket_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._SupportTicket_subject(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._SupportTicket_status(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._SupportTicket_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "messages":
+			out.Values[i] = ec._SupportTicket_messages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var supportTicketMessageImplementors = []string{"SupportTicketMessage"}
+
+func (ec *executionContext) _SupportTicketMessage(ctx context.Context, sel ast.SelectionSet, obj *customer.SupportTicketMessage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, supportTicketMessageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SupportTicketMessage")
+		case "id":
+			out.Values[i] = ec._SupportTicketMessage_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "author":
+			out.Values[i] = ec._SupportTicketMessage_author(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._SupportTicketMessage_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._SupportTicketMessage_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -5382,6 +6999,26 @@ func (ec *executionContext) marshalNCustomerEmail2ᚕcustomergraphᚋinternalᚋ
 	return ret
 }
 
+func (ec *executionContext) marshalNCustomerGroup2customergraphᚋinternalᚋcustomerᚐGroup(ctx context.Context, sel ast.SelectionSet, v customer.Group) graphql.Marshaler {
+	return ec._CustomerGroup(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerGroup2ᚕcustomergraphᚋinternalᚋcustomerᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []customer.Group) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerGroup2customergraphᚋinternalᚋcustomerᚐGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNCustomerPhone2customergraphᚋinternalᚋcustomerᚐPhone(ctx context.Context, sel ast.SelectionSet, v customer.Phone) graphql.Marshaler {
 	return ec._CustomerPhone(ctx, sel, &v)
 }
@@ -5491,6 +7128,66 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNSubscription2customergraphᚋinternalᚋcustomerᚐSubscription(ctx context.Context, sel ast.SelectionSet, v customer.Subscription) graphql.Marshaler {
+	return ec._Subscription(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSubscription2ᚕcustomergraphᚋinternalᚋcustomerᚐSubscriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []customer.Subscription) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSubscription2customergraphᚋinternalᚋcustomerᚐSubscription(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSupportTicket2customergraphᚋinternalᚋcustomerᚐSupportTicket(ctx context.Context, sel ast.SelectionSet, v customer.SupportTicket) graphql.Marshaler {
+	return ec._SupportTicket(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSupportTicket2ᚕcustomergraphᚋinternalᚋcustomerᚐSupportTicketᚄ(ctx context.Context, sel ast.SelectionSet, v []customer.SupportTicket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSupportTicket2customergraphᚋinternalᚋcustomerᚐSupportTicket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSupportTicketMessage2customergraphᚋinternalᚋcustomerᚐSupportTicketMessage(ctx context.Context, sel ast.SelectionSet, v customer.SupportTicketMessage) graphql.Marshaler {
+	return ec._SupportTicketMessage(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSupportTicketMessage2ᚕcustomergraphᚋinternalᚋcustomerᚐSupportTicketMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []customer.SupportTicketMessage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 8, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSupportTicketMessage2customergraphᚋinternalᚋcustomerᚐSupportTicketMessage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNUpdateCustomerInput2customergraphᚋgraphᚋmodelᚐUpdateCustomerInput(ctx context.Context, v any) (model.UpdateCustomerInput, error) {
 	res, err := ec.unmarshalInputUpdateCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -5531,6 +7228,16 @@ func (ec *executionContext) unmarshalNUserErrorCode2customergraphᚋgraphᚋmode
 }
 
 func (ec *executionContext) marshalNUserErrorCode2customergraphᚋgraphᚋmodelᚐUserErrorCode(ctx context.Context, sel ast.SelectionSet, v model.UserErrorCode) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNVendor2customergraphᚋinternalᚋcustomerᚐVendor(ctx context.Context, v any) (customer.Vendor, error) {
+	var res customer.Vendor
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVendor2customergraphᚋinternalᚋcustomerᚐVendor(ctx context.Context, sel ast.SelectionSet, v customer.Vendor) graphql.Marshaler {
 	return v
 }
 
@@ -5691,6 +7398,13 @@ func (ec *executionContext) unmarshalOAddressInput2ᚖcustomergraphᚋgraphᚋmo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOAffiliate2ᚖcustomergraphᚋinternalᚋcustomerᚐAffiliate(ctx context.Context, sel ast.SelectionSet, v *customer.Affiliate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Affiliate(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -5838,6 +7552,24 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalInt(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalar.UnmarshalJSON(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalJSON(v)
 	return res
 }
 

@@ -138,9 +138,9 @@ func TestFlightResultJoinableUntilRelease(t *testing.T) {
 }
 
 func TestOutdatedReadsAreNotShared(t *testing.T) {
-	s := New(Config{Upstream: nil, Cache: nil, Namespace: "t"})
-	old := &customer.Customer{ID: "k1", UpdatedAt: time.UnixMilli(1000)}
-	newer := &customer.Customer{ID: "k1", UpdatedAt: time.UnixMilli(2000)}
+	s := New(Config{Vendor: nilVendor{}, Cache: nil, Namespace: "t"})
+	old := &customer.Customer{ID: "k1", UpdatedAt: new(time.UnixMilli(1000))}
+	newer := &customer.Customer{ID: "k1", UpdatedAt: new(time.UnixMilli(2000))}
 	s.noteUpdate(newer)
 	if !s.outdated(old) || s.outdated(newer) {
 		t.Errorf("outdated(old) = %v, outdated(newer) = %v; want true, false", s.outdated(old), s.outdated(newer))

@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 
 	"customergraph/internal/customer"
-	"customergraph/internal/tiquo"
 )
 
-// maxPageSize is the upstream's largest page, and the largest `first`.
+// maxPageSize is the largest page asked of a vendor, and the largest
+// `first`.
 const maxPageSize = 100
 
 // ListQuery selects a page of a customer connection.
@@ -65,59 +65,65 @@ func (l *Loaders) Customers(ctx context.Context, q ListQuery) (*ListPage, error)
 		}
 		pos = p
 	}
-	params := tiquo.ListParams{
+	params := customer.ListParams{
 		Search:         q.Search,
+		Status:         q.Status,
 		ParameterID:    q.ParameterID,
 		ParameterName:  q.ParameterName,
 		ParameterValue: q.ParameterValue,
 	}
-	if q.Status != "" {
-		params.Status = upstreamStatus(q.Status)
-	}
 
 	var (
-		items  []*tiquo.Customer
+		items  []*customer.Customer
+		values []*string
 		cursor []position // where to continue after each item
 		page   = &ListPage{}
+		asOf   = l.s.now()
 	)
 	for len(items) < q.First {
-		params.Cursor = pos.up
+		params.Token = pos.up
 		params.Limit = min(maxPageSize, pos.skip+q.First-len(items))
-		up, err := l.s.up.ListCustomers(ctx, params)
+		up, err := l.s.up.List(ctx, params)
 		if err != nil {
 			return nil, err
 		}
 		n := len(up.Customers)
 		j := pos.skip
 		for ; j < n && len(items) < q.First; j++ {
-			items = append(items, &up.Customers[j])
-			if j == n-1 && up.HasMore && up.NextCursor != "" {
-				cursor = append(cursor, position{up: up.NextCursor})
+			items = append(items, up.Customers[j])
+			var v *string
+			if j < len(up.ParameterValues) {
+				v = up.ParameterValues[j]
+			}
+			values = append(values, v)
+			if j == n-1 && up.Next != "" {
+				cursor = append(cursor, position{up: up.Next})
 			} else {
 				cursor = append(cursor, position{up: pos.up, skip: j + 1})
 			}
 		}
 		if len(items) == q.First {
-			page.HasNextPage = j < n || up.HasMore
+			page.HasNextPage = j < n || up.Next != ""
 			break
 		}
-		if !up.HasMore || up.NextCursor == "" {
+		if up.Next == "" {
 			break
 		}
-		pos = position{up: up.NextCursor}
+		pos = position{up: up.Next}
 	}
 
-	nodes := make([]*customer.Customer, len(items))
-	for i, t := range items {
-		nodes[i] = fromTiquo(t, fromList)
+	for _, c := range items {
+		if c.AsOf.IsZero() {
+			c.AsOf = asOf
+		}
 	}
-	l.s.mergeCached(ctx, nodes)
+	l.s.mergeCached(ctx, items)
 	page.Edges = make([]Edge, len(items))
-	for i, c := range nodes {
+	for i, c := range items {
 		page.Edges[i] = Edge{
 			Cursor:         l.s.cursor.encode(cursor[i], filters),
 			Node:           c,
-			ParameterValue: items[i].ParameterValue,
+			ParameterValue: values[i],
 		}
 		l.prime(ctx, c)
 	}
@@ -146,7 +152,7 @@ func (s *Service) mergeCached(ctx context.Context, nodes []*customer.Customer) {
 	changed := nodes[:0:0]
 	var unreadable map[string]bool
 	for i, old := range cached {
-		nodes[i] = withDetailsOf(nodes[i], old.c)
+		nodes[i] = withDetailsOf(nodes[i], old.c, old.fresh(now))
 		if !old.fresh(now) || old.c == nil || !sameListing(old.c, nodes[i]) {
 			changed = append(changed, nodes[i])
 		}
@@ -161,22 +167,25 @@ func (s *Service) mergeCached(ctx context.Context, nodes []*customer.Customer) {
 }
 
 // sameListing reports whether the cached record old already holds what the
-// list says of c: the same version, with every contact.
+// list says of c: the same version, with every contact. For a vendor
+// without update times, the same version is what the list shows being the
+// same.
 func sameListing(old, c *customer.Customer) bool {
-	return old.AllContacts && old.UpdatedAt.Equal(c.UpdatedAt) && (old.Detail != nil) == (c.Detail != nil) && samePrimaries(old, c) &&
+	if old.UpdatedAt == nil || c.UpdatedAt == nil {
+		if old.UpdatedAt != c.UpdatedAt || old.Status != c.Status || !eqPtr(old.VendorStatus, c.VendorStatus) ||
+			!eqVal(old.TotalOrders, c.TotalOrders) || !eqVal(old.TotalSpent, c.TotalSpent) || !eqVal(old.AverageOrder, c.AverageOrder) {
+			return false
+		}
+	} else if !old.UpdatedAt.Equal(*c.UpdatedAt) {
+		return false
+	}
+	return old.AllContacts && (old.Detail != nil) == (c.Detail != nil) && samePrimaries(old, c) &&
 		len(old.Emails) == len(c.Emails) && len(old.Phones) == len(c.Phones)
 }
 
-func upstreamStatus(s customer.Status) string {
-	switch s {
-	case customer.StatusActive:
-		return string(tiquo.StatusActive)
-	case customer.StatusInactive:
-		return string(tiquo.StatusInactive)
-	case customer.StatusArchived:
-		return string(tiquo.StatusArchived)
-	case customer.StatusBanned:
-		return string(tiquo.StatusBanned)
+func eqVal[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-	return ""
+	return *a == *b
 }

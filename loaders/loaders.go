@@ -14,7 +14,6 @@ import (
 
 	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
-	"customergraph/internal/tiquo"
 )
 
 // maxBatch is the most keys one batch carries: one upstream page's worth.
@@ -27,19 +26,21 @@ type Loaders struct {
 	// byIdentifier finds a customer by any identifier; the record may lack
 	// the detail fields when it was cached from a list.
 	byIdentifier *dataloader.Loader[identifier.ID, *customer.Customer]
-	// detailed finds a customer with its detail fields by document ID;
-	// contacts finds one with all its emails and phones by number. Most
-	// requests need neither, so they are made on first use.
+	// detailed finds a customer with its detail fields by ID; contacts
+	// finds one with all its emails and phones by ID. Most requests need
+	// neither, so they are made on first use.
 	detailedOnce, contactsOnce func() *dataloader.Loader[string, *customer.Customer]
 
 	mu         sync.Mutex
 	stale      []StaleField
-	prefetched map[identifier.ID]error // failures of Prefetch, served to the lookups
+	prefetched map[identifier.ID]error        // failures of Prefetch, served to the lookups
+	partial    map[string]*customer.Customer // by ID: the records Complete asks contacts for
 }
 
 // NewLoaders returns fresh loaders for one request.
 func (s *Service) NewLoaders() *Loaders {
-	return &Loaders{
+	l := &Loaders{s: s}
+	*l = Loaders{
 		s: s,
 		byIdentifier: dataloader.NewBatchedLoader(s.loadByIdentifier,
 			dataloader.WithWait[identifier.ID, *customer.Customer](s.wait),
@@ -50,11 +51,24 @@ func (s *Service) NewLoaders() *Loaders {
 				dataloader.WithBatchCapacity[string, *customer.Customer](maxBatch))
 		}),
 		contactsOnce: sync.OnceValue(func() *dataloader.Loader[string, *customer.Customer] {
-			return dataloader.NewBatchedLoader(s.loadContacts,
+			return dataloader.NewBatchedLoader(func(ctx context.Context, ids []string) []*dataloader.Result[*customer.Customer] {
+				return s.loadContacts(ctx, ids, l.partialRecord)
+			},
 				dataloader.WithWait[string, *customer.Customer](s.wait),
 				dataloader.WithBatchCapacity[string, *customer.Customer](maxBatch))
 		}),
 	}
+	return l
+}
+
+// Capabilities returns what the request's tenant's vendor can answer.
+func (l *Loaders) Capabilities() customer.Capabilities { return l.s.caps }
+
+// partialRecord returns the record Complete asked the contacts of id for.
+func (l *Loaders) partialRecord(id string) *customer.Customer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.partial[id]
 }
 
 func (l *Loaders) detailed() *dataloader.Loader[string, *customer.Customer] { return l.detailedOnce() }
@@ -170,19 +184,25 @@ func (l *Loaders) Complete(ctx context.Context, cs []*customer.Customer, detail,
 	}
 	if contacts {
 		var idx []int
-		var numbers []string
+		var ids []string
+		l.mu.Lock()
 		for i, c := range cs {
 			if c != nil && !c.AllContacts {
-				idx, numbers = append(idx, i), append(numbers, c.CustomerNumber)
+				idx, ids = append(idx, i), append(ids, c.ID)
+				if l.partial == nil {
+					l.partial = make(map[string]*customer.Customer)
+				}
+				l.partial[c.ID] = c
 			}
 		}
-		if len(numbers) > 0 {
-			ds, errs := l.contacts().LoadMany(ctx, numbers)()
+		l.mu.Unlock()
+		if len(ids) > 0 {
+			ds, errs := l.contacts().LoadMany(ctx, ids)()
 			for j, i := range idx {
 				c := copyOf(i)
 				switch {
 				case j < len(errs) && errs[j] != nil:
-					l.contacts().Clear(ctx, numbers[j])
+					l.contacts().Clear(ctx, ids[j])
 					c.ContactsErr = errs[j]
 				case ds[j] != nil:
 					c.Emails, c.Phones, c.AllContacts = ds[j].Emails, ds[j].Phones, true
@@ -222,7 +242,7 @@ func (l *Loaders) Stale() []StaleField {
 // prime records c in this request's loaders under its ID and aliases, so
 // later fields of the request find it without a batch.
 func (l *Loaders) prime(ctx context.Context, c *customer.Customer) {
-	if id, err := identifier.Parse(c.ID); err == nil && id.Kind() == identifier.DocumentID {
+	if id, ok := l.s.idOf(c.ID); ok {
 		l.byIdentifier.Prime(ctx, id, c)
 	}
 	for _, id := range aliases(c) {
@@ -232,7 +252,7 @@ func (l *Loaders) prime(ctx context.Context, c *customer.Customer) {
 		l.detailed().Prime(ctx, c.ID, c)
 	}
 	if c.AllContacts {
-		l.contacts().Prime(ctx, c.CustomerNumber, c)
+		l.contacts().Prime(ctx, c.ID, c)
 	}
 }
 
@@ -242,14 +262,14 @@ func (l *Loaders) forget(ctx context.Context, cs ...*customer.Customer) {
 		if c == nil {
 			continue
 		}
-		if id, err := identifier.Parse(c.ID); err == nil {
+		if id, ok := l.s.idOf(c.ID); ok {
 			l.byIdentifier.Clear(ctx, id)
 		}
 		for _, id := range aliases(c) {
 			l.byIdentifier.Clear(ctx, id)
 		}
 		l.detailed().Clear(ctx, c.ID)
-		l.contacts().Clear(ctx, c.CustomerNumber)
+		l.contacts().Clear(ctx, c.ID)
 	}
 }
 
@@ -309,8 +329,8 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 		}
 	}
 	s.resolve(ctx, results, misses, cached, keys, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
-		id, err := identifier.Parse(docIDs[i])
-		if err != nil || id.Kind() != identifier.DocumentID {
+		id, ok := s.idOf(docIDs[i])
+		if !ok {
 			return nil, false, nil // not an ID the upstream could know
 		}
 		c, leader, err := s.get(ctx, id, since)
@@ -319,7 +339,7 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 		}
 		cc := *c // shared with other requests: merge into a copy
 		return withContactsOf(&cc, cached[i].c), leader, nil
-	}, s.sharer(func(i int) identifier.ID { return identifier.MustParse(docIDs[i]) }))
+	}, s.sharer(func(i int) identifier.ID { id, _ := s.idOf(docIDs[i]); return id }))
 	return results
 }
 
@@ -329,14 +349,18 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 // it as read-only.
 func (s *Service) get(ctx context.Context, id identifier.ID, since time.Time) (*customer.Customer, bool, error) {
 	c, err, leader := s.gets.do(ctx, id, since, func(ctx context.Context) (*customer.Customer, error) {
-		t, err := s.up.Customer(ctx, id)
+		start := s.now()
+		c, err := s.up.Customer(ctx, id)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			return nil, nil // a result like any other, shared until remembered
 		case err != nil:
 			return nil, err
+		case c == nil:
+			return nil, nil
 		}
-		return fromTiquo(t, fromRecord), nil
+		c.AsOf = start
+		return c, nil
 	})
 	return c, leader, err
 }
@@ -355,7 +379,7 @@ func (s *Service) sharer(asked func(i int) identifier.ID) fetchHooks {
 			if c == nil || s.outdated(c) {
 				return // nothing to offer, or a read from before an update
 			}
-			ids := identities(c)
+			ids := s.identities(c)
 			for _, id := range ids {
 				s.gets.share(id, c)
 			}
@@ -377,9 +401,9 @@ func (s *Service) sharer(asked func(i int) identifier.ID) fetchHooks {
 
 // identities returns every identifier the upstream resolves to c: its
 // document ID and its aliases.
-func identities(c *customer.Customer) []identifier.ID {
+func (s *Service) identities(c *customer.Customer) []identifier.ID {
 	ids := aliases(c)
-	if id, err := identifier.Parse(c.ID); err == nil && id.Kind() == identifier.DocumentID {
+	if id, ok := s.idOf(c.ID); ok {
 		ids = append(ids, id)
 	}
 	return ids
@@ -392,60 +416,68 @@ type fetchHooks struct {
 	written func(i int, c *customer.Customer)
 }
 
-// loadContacts is the batch function of Loaders.contacts: the upstream's
-// list, searched by customer number, is the one read that returns every
-// email and phone of a customer.
-func (s *Service) loadContacts(ctx context.Context, numbers []string) []*dataloader.Result[*customer.Customer] {
-	results := make([]*dataloader.Result[*customer.Customer], len(numbers))
-	keys := make([]string, len(numbers))
-	for i, n := range numbers {
-		keys[i] = s.keys.Alias(identifier.CustomerNumber.String(), n)
+// loadContacts is the batch function of Loaders.contacts, by customer ID:
+// the vendor's Contacts is the one read that returns every email and phone
+// of a customer. partial returns the record a key was asked for.
+func (s *Service) loadContacts(ctx context.Context, ids []string, partial func(id string) *customer.Customer) []*dataloader.Result[*customer.Customer] {
+	results := make([]*dataloader.Result[*customer.Customer], len(ids))
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = s.keys.Customer(id)
 	}
-	// The cached records keep their detail fields when the list's version
-	// is the same.
+	// The cached records keep their detail fields when the contacts'
+	// version is the same.
 	since := time.Now()
 	cached, _ := s.lookup(ctx, keys)
 	now := s.now()
 	// A fresh cached record with every contact answers at once: another
-	// request's search may have landed since this one's record was read.
+	// request's read may have landed since this one's record was read.
 	// Nothing is served stale from here, but an unreadable record is
 	// replaced.
-	flags := make([]record, len(numbers))
+	flags := make([]record, len(ids))
 	var misses []int
 	for i, r := range cached {
 		flags[i].unreadable = r.unreadable
-		if r.c != nil && r.c.AllContacts && r.c.CustomerNumber == numbers[i] && r.fresh(now) {
+		if r.c != nil && r.c.AllContacts && r.c.ID == ids[i] && r.fresh(now) {
 			results[i] = &dataloader.Result[*customer.Customer]{Data: r.c}
 			continue
 		}
 		misses = append(misses, i)
 	}
 	s.resolve(ctx, results, misses, flags, nil, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
-		page, err, leader := s.searches.do(ctx, numbers[i], since, func(ctx context.Context) (*tiquo.Page, error) {
-			return s.up.ListCustomers(ctx, tiquo.ListParams{Search: numbers[i], Limit: 10})
+		known := partial(ids[i])
+		if known == nil {
+			known = cached[i].c
+		}
+		if known == nil {
+			return nil, false, nil
+		}
+		c, err, leader := s.contacts.do(ctx, ids[i], since, func(ctx context.Context) (*customer.Customer, error) {
+			start := s.now()
+			c, err := s.up.Contacts(ctx, known)
+			if c != nil {
+				c.AsOf = start
+			}
+			return c, err
 		})
-		if err != nil {
-			return nil, false, err
+		if err != nil || c == nil || c.ID != ids[i] {
+			return nil, false, err // gone since: nothing to remember
 		}
 		// The detail fields come from the cached record or, while its
 		// write-back may not have landed yet, from a read this instance
 		// just made: the record written here then holds both, and no
 		// write-back of a part of it can replace it (see version).
-		old := cached[i].c
+		old, fresh := cached[i].c, cached[i].fresh(now)
 		if old == nil || old.Detail == nil {
-			if id, err := identifier.Parse(numbers[i]); err == nil {
-				if c, ok := s.gets.peek(id); ok && c != nil && c.Detail != nil {
-					old = c
+			if id, ok := s.idOf(ids[i]); ok {
+				if p, ok := s.gets.peek(id); ok && p != nil && p.Detail != nil {
+					old, fresh = p, true
 				}
 			}
 		}
-		for j := range page.Customers {
-			if t := &page.Customers[j]; t.CustomerNumber == numbers[i] {
-				return withDetailsOf(fromTiquo(t, fromList), old), leader, nil
-			}
-		}
-		return nil, false, nil // gone since: nothing to remember
-	}, fetchHooks{written: func(i int, _ *customer.Customer) { s.searches.release(numbers[i]) }})
+		cc := *c // shared with other requests: merge into a copy
+		return withDetailsOf(&cc, old, fresh), leader, nil
+	}, fetchHooks{written: func(i int, _ *customer.Customer) { s.contacts.release(ids[i]) }})
 	return results
 }
 
@@ -543,9 +575,10 @@ func withContactsOf(d, old *customer.Customer) *customer.Customer {
 }
 
 // withDetailsOf returns l, a record from a list, with the detail fields of
-// old when old has them and both describe the same version of the customer.
-func withDetailsOf(l, old *customer.Customer) *customer.Customer {
-	if old == nil || old.Detail == nil || old.ID != l.ID || !old.UpdatedAt.Equal(l.UpdatedAt) {
+// old when old has them and both describe the same version of the customer
+// (see sameVersion; fresh: old is fresh in the cache).
+func withDetailsOf(l, old *customer.Customer, fresh bool) *customer.Customer {
+	if old == nil || old.Detail == nil || old.ID != l.ID || !sameVersion(old, l, fresh) {
 		return l
 	}
 	l.Detail = old.Detail

@@ -59,7 +59,7 @@ func TestJitter(t *testing.T) {
 func TestVersionKeepsTheFullerRecord(t *testing.T) {
 	at := time.UnixMilli(1_700_000_000_000)
 	rec := func(updated time.Time, detail, contacts bool) *customer.Customer {
-		c := &customer.Customer{ID: "k1", CustomerNumber: "CUST-000001", UpdatedAt: updated, AllContacts: contacts}
+		c := &customer.Customer{ID: "k1", CustomerNumber: "CUST-000001", UpdatedAt: &updated, AllContacts: contacts}
 		if detail {
 			c.Detail = &customer.Detail{}
 		}
@@ -85,7 +85,7 @@ func TestVersionKeepsTheFullerRecord(t *testing.T) {
 
 	// Through a cache: the full record is written first, a detail-only
 	// one of the same updatedAt after; the full one stays.
-	s := New(Config{Upstream: nil, Cache: cache.NewMemory(cache.MemoryOptions{}), Namespace: "t"})
+	s := New(Config{Vendor: nilVendor{}, Cache: cache.NewMemory(cache.MemoryOptions{}), Namespace: "t"})
 	ctx := context.Background()
 	for _, c := range []*customer.Customer{full, detailOnly} {
 		if err := s.cache.Set(ctx, s.entries(nil, c, at, false)); err != nil {

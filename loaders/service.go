@@ -1,6 +1,7 @@
 // Package loaders holds the per-request dataloaders that the resolvers read
 // customers through, and the Service behind them that owns the cache and the
-// upstream client.
+// tenant's vendor, reached through one vendor-neutral port (Vendor) in
+// customer.Customer terms. Nothing here knows a vendor's API.
 //
 // One batch of lookups costs one cache round trip for all its keys; the
 // misses go to the upstream concurrently, with a bounded fan-out, each read
@@ -23,14 +24,36 @@ import (
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
-	"customergraph/internal/tiquo"
+	"customergraph/internal/upstream"
 )
 
-// Upstream is the customer API the loaders read and write through.
-type Upstream interface {
-	Customer(ctx context.Context, id identifier.ID) (*tiquo.Customer, error)
-	ListCustomers(ctx context.Context, p tiquo.ListParams) (*tiquo.Page, error)
-	UpdateCustomer(ctx context.Context, id string, p tiquo.Patch) (*tiquo.Customer, error)
+// Vendor is the port the loaders reach a tenant's customer API through, in
+// customer terms. Each vendor package provides an adapter; the loaders add
+// everything else (batching, the cache, coalescing, negative caching,
+// stale-if-error, write-through) the same way for every vendor.
+//
+// Every error matches one of this package's Err* values, except those of
+// the caller's context.
+type Vendor interface {
+	// Capabilities says how the vendor's IDs look and what it can answer.
+	// It never changes.
+	Capabilities() customer.Capabilities
+	// Customer returns the customer id names: id is the vendor's ID or an
+	// identifier of a kind in Capabilities().Lookups. ErrNotFound when
+	// there is none.
+	Customer(ctx context.Context, id identifier.ID) (*customer.Customer, error)
+	// List returns one page of customers, from the vendor's own position
+	// p.Token, with the filters of p that Capabilities().Filters names.
+	List(ctx context.Context, p customer.ListParams) (*customer.Page, error)
+	// Update applies p, holding only fields Capabilities().Updates names,
+	// to the customer with ID id and returns the updated record. It is
+	// never retried.
+	Update(ctx context.Context, id string, p customer.Patch) (*customer.Customer, error)
+	// Contacts returns c with every email and phone (AllContacts set), or
+	// nil when the customer is gone. It is called only for a record its
+	// Customer returned without AllContacts: a vendor whose records always
+	// hold every contact never sees it.
+	Contacts(ctx context.Context, c *customer.Customer) (*customer.Customer, error)
 }
 
 // Cache is the shared cache the loaders read and write. A value stored with
@@ -41,25 +64,26 @@ type Cache interface {
 	Delete(ctx context.Context, keys []string) error
 }
 
-// Errors the loaders return, for errors.Is. They are the upstream client's.
+// Errors the loaders return, for errors.Is: the values every vendor
+// client maps its failures to.
 var (
-	ErrNotFound     = tiquo.ErrNotFound
-	ErrConflict     = tiquo.ErrConflict
-	ErrValidation   = tiquo.ErrValidation
-	ErrRateLimited  = tiquo.ErrRateLimited
-	ErrUnavailable  = tiquo.ErrUnavailable
-	ErrForbidden    = tiquo.ErrForbidden
-	ErrUnauthorized = tiquo.ErrUnauthorized
+	ErrNotFound     = upstream.ErrNotFound
+	ErrConflict     = upstream.ErrConflict
+	ErrValidation   = upstream.ErrValidation
+	ErrRateLimited  = upstream.ErrRateLimited
+	ErrUnavailable  = upstream.ErrUnavailable
+	ErrForbidden    = upstream.ErrForbidden
+	ErrUnauthorized = upstream.ErrUnauthorized
 )
 
 // UpstreamError is the detail of an upstream failure: its Message (safe to
 // show a client for validation errors) and RetryAfter (for rate limits).
-type UpstreamError = tiquo.Error
+type UpstreamError = upstream.Error
 
 // Config configures a Service. Zero fields take the documented defaults.
 type Config struct {
-	Upstream Upstream // required
-	Cache    Cache    // required
+	Vendor Vendor // required
+	Cache  Cache  // required
 	// Namespace separates tenants in the cache; derive it with
 	// cache.Namespace from the upstream URL and credential.
 	Namespace string
@@ -98,7 +122,8 @@ const ttlJitter = 0.1
 // Service is the long-lived half of the loaders: the upstream, the cache and
 // their settings, shared by every request of one tenant.
 type Service struct {
-	up       Upstream
+	up       Vendor
+	caps     customer.Capabilities
 	cache    Cache
 	keys     cache.Keyspace
 	ttl      time.Duration
@@ -111,17 +136,18 @@ type Service struct {
 	now      func() time.Time
 
 	gets     flight[identifier.ID, *customer.Customer]
-	searches flight[string, *tiquo.Page]
+	contacts flight[string, *customer.Customer] // by customer ID
 	// updated holds, for linger after an update, the customer's new
-	// updatedAt: a read that started before the update must not be offered
-	// to later requests.
-	updated sync.Map // document ID → time.Time
+	// version stamp: a read that started before the update must not be
+	// offered to later requests.
+	updated sync.Map // customer ID → time.Time
 }
 
 // New returns a Service for cfg.
 func New(cfg Config) *Service {
 	s := &Service{
-		up:       cfg.Upstream,
+		up:       cfg.Vendor,
+		caps:     cfg.Vendor.Capabilities(),
 		cache:    cfg.Cache,
 		keys:     cache.NewKeyspace(cfg.Namespace),
 		ttl:      orDefault(cfg.TTL, 5*time.Minute),
@@ -136,7 +162,7 @@ func New(cfg Config) *Service {
 		s.fanout = 64
 	}
 	s.gets.timeout = orDefault(cfg.CallTimeout, 10*time.Second)
-	s.searches.timeout = s.gets.timeout
+	s.contacts.timeout = s.gets.timeout
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -171,16 +197,28 @@ func (s *Service) keyFor(id identifier.ID) string {
 	return s.keys.Alias(id.Kind().String(), id.String())
 }
 
+// Capabilities returns what the tenant's vendor can answer.
+func (s *Service) Capabilities() customer.Capabilities { return s.caps }
+
+// idOf returns the identifier of the customer ID id, which the vendor's
+// adapter wrote in canonical form; ok is false for one that is not.
+func (s *Service) idOf(id string) (identifier.ID, bool) {
+	v, err := s.caps.IDs.ParseAs(id, identifier.DocumentID)
+	return v, err == nil && v.String() == id
+}
+
 // aliases returns the identifiers the upstream resolves to c besides its
-// document ID: its customer number, primary email and primary phone.
+// ID: its customer number, primary email and primary phone.
 func aliases(c *customer.Customer) []identifier.ID {
 	ids := make([]identifier.ID, 0, 3)
 	add := func(s string, kind identifier.Kind) {
-		if id, err := identifier.Parse(s); err == nil && id.Kind() == kind {
+		if id, err := identifier.DocumentIDs.ParseAs(s, kind); err == nil && s != "" {
 			ids = append(ids, id)
 		}
 	}
-	add(c.CustomerNumber, identifier.CustomerNumber)
+	if c.CustomerNumber != "" {
+		add(c.CustomerNumber, identifier.CustomerNumber)
+	}
 	if e := c.Email(); e != nil {
 		add(*e, identifier.Email)
 	}
@@ -230,13 +268,14 @@ func (s *Service) entries(dst []cache.Entry, c *customer.Customer, now time.Time
 }
 
 // version orders the records of a customer in the cache, which keeps the
-// highest: by updatedAt first, so that a read that reached the upstream
-// before an update but writes back after it cannot replace the updated
-// record; then, for one updatedAt, by what the record holds (its detail
-// fields, its full contact lists), so that a write-back of part of a record
-// cannot replace the whole.
+// highest: by its stamp first (updatedAt, or for a vendor without one the
+// start of the read that fetched it), so that a read that reached the
+// upstream before an update but writes back after it cannot replace the
+// updated record; then, for one stamp, by what the record holds (its
+// detail fields, its full contact lists), so that a write-back of part of
+// a record cannot replace the whole.
 func version(c *customer.Customer) int64 {
-	v := max(c.UpdatedAt.UnixMilli(), 0) * 4
+	v := max(stamp(c).UnixMilli(), 0) * 4
 	if c.Detail != nil {
 		v += 2
 	}
@@ -315,14 +354,34 @@ func canServeStale(err error) bool {
 	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrRateLimited) || errors.Is(err, context.DeadlineExceeded)
 }
 
+// stamp is what orders the versions of a record: the vendor's updatedAt,
+// or, for a vendor without one, when the facade knew the record current.
+func stamp(c *customer.Customer) time.Time {
+	if c.UpdatedAt != nil {
+		return *c.UpdatedAt
+	}
+	return c.AsOf
+}
+
+// sameVersion reports whether a and b describe the same version of a
+// customer: the same updatedAt; for a vendor without one, that cannot be
+// known, and fresh (whether a is still fresh in the cache) decides.
+func sameVersion(a, b *customer.Customer, fresh bool) bool {
+	if a.UpdatedAt != nil && b.UpdatedAt != nil {
+		return a.UpdatedAt.Equal(*b.UpdatedAt)
+	}
+	return a.UpdatedAt == nil && b.UpdatedAt == nil && fresh
+}
+
 // noteUpdate records that c is the customer's newest version, for linger.
 func (s *Service) noteUpdate(c *customer.Customer) {
-	s.updated.Store(c.ID, c.UpdatedAt)
-	time.AfterFunc(linger, func() { s.updated.CompareAndDelete(c.ID, c.UpdatedAt) })
+	st := stamp(c)
+	s.updated.Store(c.ID, st)
+	time.AfterFunc(linger, func() { s.updated.CompareAndDelete(c.ID, st) })
 }
 
 // outdated reports whether an update newer than c was seen lately.
 func (s *Service) outdated(c *customer.Customer) bool {
 	v, ok := s.updated.Load(c.ID)
-	return ok && v.(time.Time).After(c.UpdatedAt)
+	return ok && v.(time.Time).After(stamp(c))
 }

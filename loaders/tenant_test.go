@@ -12,13 +12,14 @@ import (
 
 	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
+	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
 	"customergraph/internal/sim/tiquosim"
 	"customergraph/internal/tiquo"
 )
 
 // newUpstream returns the simulator, served over loopback, and a client of it.
-func newUpstream(t *testing.T) (*tiquosim.Server, *tiquo.Client) {
+func newUpstream(t *testing.T) (*tiquosim.Server, *tiquo.Adapter) {
 	t.Helper()
 	sim := tiquosim.New(tiquosim.Options{Customers: 10})
 	srv := httptest.NewServer(sim)
@@ -27,7 +28,7 @@ func newUpstream(t *testing.T) (*tiquosim.Server, *tiquo.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sim, client
+	return sim, tiquo.NewAdapter(client)
 }
 
 // redisCache returns a Redis cache on addr with the given operation
@@ -48,8 +49,8 @@ func TestTenantsNeverShare(t *testing.T) {
 	sim, client := newUpstream(t)
 	shared := cache.NewMemory(cache.MemoryOptions{})
 	defer shared.Close()
-	a := New(Config{Upstream: client, Cache: shared, Namespace: "tenant-a"})
-	b := New(Config{Upstream: client, Cache: shared, Namespace: "tenant-b"})
+	a := New(Config{Vendor: client, Cache: shared, Namespace: "tenant-a"})
+	b := New(Config{Vendor: client, Cache: shared, Namespace: "tenant-b"})
 	id := identifier.MustParse("john@example.com")
 
 	// Concurrent misses: one call per tenant, not one in all.
@@ -92,14 +93,14 @@ func TestUpdateWritesThroughAfterCallerLeaves(t *testing.T) {
 	// What is tested is the caller leaving, not a slow Redis: a loaded
 	// machine must not turn the write-through into a timeout.
 	rc := redisCache(t, cachetest.Redis(t), time.Second)
-	s := New(Config{Upstream: cancelAfterUpdate{client}, Cache: rc, Namespace: cachetest.Namespace(t)})
+	s := New(Config{Vendor: cancelAfterUpdate{client}, Cache: rc, Namespace: cachetest.Namespace(t)})
 	id := identifier.MustParse("k1234567890abcdef")
 	if c, err := s.NewLoaders().Customer(context.Background(), id); err != nil || c == nil {
 		t.Fatalf("warm-up: %v, %v", c, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ctx = context.WithValue(ctx, cancelKey{}, cancel)
-	if _, err := s.NewLoaders().UpdateCustomer(ctx, id, Patch{FirstName: Some("Johnny")}); err != nil {
+	if _, err := s.NewLoaders().UpdateCustomer(ctx, id, customer.Patch{FirstName: customer.Some("Johnny")}); err != nil {
 		t.Fatal(err)
 	}
 	sim.Reset()
@@ -119,10 +120,10 @@ type cancelKey struct{}
 
 // cancelAfterUpdate cancels the caller's context as soon as the upstream
 // has accepted an update, as a client hanging up at that moment would.
-type cancelAfterUpdate struct{ *tiquo.Client }
+type cancelAfterUpdate struct{ *tiquo.Adapter }
 
-func (u cancelAfterUpdate) UpdateCustomer(ctx context.Context, id string, p tiquo.Patch) (*tiquo.Customer, error) {
-	c, err := u.Client.UpdateCustomer(ctx, id, p)
+func (u cancelAfterUpdate) Update(ctx context.Context, id string, p customer.Patch) (*customer.Customer, error) {
+	c, err := u.Adapter.Update(ctx, id, p)
 	if cancel, ok := ctx.Value(cancelKey{}).(context.CancelFunc); ok {
 		cancel()
 	}
@@ -141,12 +142,12 @@ func TestWriteThroughRetriesAcrossARedisBlip(t *testing.T) {
 	defer admin.Close()
 	// The upstream accepts the update just as Redis stops answering.
 	pause := func() { admin.Do(context.Background(), "CLIENT", "PAUSE", 700, "ALL") }
-	s := New(Config{Upstream: &hookOnUpdate{Client: client, after: pause}, Cache: rc, Namespace: "t"})
+	s := New(Config{Vendor: &hookOnUpdate{Adapter: client, after: pause}, Cache: rc, Namespace: "t"})
 	id := identifier.MustParse("k1234567890abcdef")
 	if _, err := s.NewLoaders().Customer(context.Background(), id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.NewLoaders().UpdateCustomer(context.Background(), id, Patch{FirstName: Some("Johnny")}); err != nil {
+	if _, err := s.NewLoaders().UpdateCustomer(context.Background(), id, customer.Patch{FirstName: customer.Some("Johnny")}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second) // past the pause
@@ -168,12 +169,12 @@ func TestWriteThroughRetriesAcrossARedisBlip(t *testing.T) {
 }
 
 type hookOnUpdate struct {
-	*tiquo.Client
+	*tiquo.Adapter
 	after func()
 }
 
-func (h *hookOnUpdate) UpdateCustomer(ctx context.Context, id string, p tiquo.Patch) (*tiquo.Customer, error) {
-	c, err := h.Client.UpdateCustomer(ctx, id, p)
+func (h *hookOnUpdate) Update(ctx context.Context, id string, p customer.Patch) (*customer.Customer, error) {
+	c, err := h.Adapter.Update(ctx, id, p)
 	h.after()
 	return c, err
 }
@@ -198,7 +199,7 @@ func (c *timeoutCache) Get(ctx context.Context, keys []string) ([][]byte, error)
 func TestCacheTimeoutIsTriedAgain(t *testing.T) {
 	sim, client := newUpstream(t)
 	c := &timeoutCache{Cache: cache.NewMemory(cache.MemoryOptions{})}
-	s := New(Config{Upstream: client, Cache: c, Namespace: "t"})
+	s := New(Config{Vendor: client, Cache: c, Namespace: "t"})
 	ids := []identifier.ID{identifier.MustParse("CUST-000001"), identifier.MustParse("CUST-000002"), identifier.MustParse("CUST-000003")}
 	load := func() {
 		t.Helper()

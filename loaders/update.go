@@ -6,24 +6,7 @@ import (
 
 	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
-	"customergraph/internal/tiquo"
 )
-
-// Patch is a partial customer update: only present fields are sent, and an
-// explicit null is sent as null.
-type Patch = tiquo.Patch
-
-// AddressPatch is a partial address, merged upstream with the stored one.
-type AddressPatch = tiquo.AddressPatch
-
-// Optional is a Patch field: absent (the zero value), null or present.
-type Optional[T any] = tiquo.Optional[T]
-
-// Some returns a present Optional holding v.
-func Some[T any](v T) Optional[T] { return tiquo.Some(v) }
-
-// Null returns an Optional that is an explicit null.
-func Null[T any]() Optional[T] { return tiquo.Null[T]() }
 
 // UpdateCustomer applies p to the customer with document ID id and writes
 // the result through the cache: the new record under its ID and current
@@ -31,17 +14,18 @@ func Null[T any]() Optional[T] { return tiquo.Null[T]() }
 // so a read through any identifier right after is never stale — on this
 // instance or any other sharing the cache. The upstream call is never
 // retried.
-func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p Patch) (*customer.Customer, error) {
+func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p customer.Patch) (*customer.Customer, error) {
 	s := l.s
 	key := s.keys.Customer(id.String())
 	cached, _ := s.lookup(ctx, []string{key})
 	old := cached[0].c
 
-	t, err := s.up.UpdateCustomer(ctx, id.String(), p)
+	u, err := s.up.Update(ctx, id.String(), p)
 	if err != nil {
 		return nil, err
 	}
-	c := withContactsOf(fromTiquo(t, fromRecord), old)
+	u.AsOf = s.now() // after the update: newer than any read that began before it ended
+	c := withContactsOf(u, old)
 	// The upstream has changed: the cache must follow even if the caller
 	// has gone away meanwhile (its own timeouts bound these writes).
 	ctx = context.WithoutCancel(ctx)

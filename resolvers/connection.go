@@ -18,9 +18,10 @@ const (
 	maxParam = 200
 )
 
-// listQuery validates the customers arguments. Every error is BAD_USER_INPUT
+// listQuery validates the customers arguments. Every error is
+// BAD_USER_INPUT, or NOT_SUPPORTED for a filter the vendor cannot serve,
 // and is found before any upstream call.
-func listQuery(first *int, after, search *string, status *customer.Status, param *model.CustomerParameterFilter) (loaders.ListQuery, error) {
+func listQuery(caps customer.Capabilities, first *int, after, search *string, status *customer.Status, param *model.CustomerParameterFilter) (loaders.ListQuery, error) {
 	q := loaders.ListQuery{First: defaultFirst}
 	if first != nil {
 		q.First = *first
@@ -67,6 +68,14 @@ func listQuery(first *int, after, search *string, status *customer.Status, param
 		}
 		if q.ParameterID == "" && q.ParameterName == "" {
 			return q, badInput("parameter: give exactly one of id and name")
+		}
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"search", search != nil}, {"status", status != nil}, {"parameter", param != nil}} {
+		if f.set && !caps.CanFilter(f.name) {
+			return q, notSupported(caps.Vendor, "%s: %s cannot filter customers by %s", f.name, caps.Vendor.Name(), f.name)
 		}
 	}
 	return q, nil

@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -12,23 +11,29 @@ import (
 	"customergraph/loaders"
 )
 
-// lookup parses raw as an identifier of kind want (0 for any kind) and
-// loads the customer it names, with the parts the query selects. An invalid
-// identifier is BAD_USER_INPUT and costs no upstream call; an unknown
-// customer is nil without an error.
+// lookup parses raw as an identifier of kind want (0 for any kind) in the
+// tenant's vendor's syntax and loads the customer it names, with the parts
+// the query selects. An invalid identifier is BAD_USER_INPUT and a kind the
+// vendor cannot look up NOT_SUPPORTED; neither costs an upstream call. An
+// unknown customer is nil without an error.
 func lookup(ctx context.Context, arg, raw string, want identifier.Kind) (*customer.Customer, error) {
-	id, err := identifier.Parse(raw)
+	l := loaders.For(ctx)
+	caps := l.Capabilities()
+	var (
+		id  identifier.ID
+		err error
+	)
+	if want == 0 {
+		id, err = caps.IDs.Parse(raw)
+	} else {
+		id, err = caps.IDs.ParseAs(raw, want)
+	}
 	if err != nil {
-		var ie *identifier.Error
-		if want != 0 && errors.As(err, &ie) && ie.Kind != want {
-			return nil, badInput("%s: not %s", arg, article(want))
-		}
 		return nil, badInput("%s: %v", arg, err)
 	}
-	if want != 0 && id.Kind() != want {
-		return nil, badInput("%s: expected %s, got what looks like %s", arg, article(want), article(id.Kind()))
+	if !caps.CanLookUp(id.Kind()) {
+		return nil, notSupported(caps.Vendor, "%s: %s cannot look customers up by %s", arg, caps.Vendor.Name(), kindName(id.Kind()))
 	}
-	l := loaders.For(ctx)
 	c, err := l.Customer(ctx, id)
 	if c == nil || err != nil {
 		return nil, err
@@ -39,35 +44,29 @@ func lookup(ctx context.Context, arg, raw string, want identifier.Kind) (*custom
 	return c, nil
 }
 
-func article(k identifier.Kind) string {
+// kindName names an identifier kind in a message: "phone number".
+func kindName(k identifier.Kind) string {
 	switch k {
 	case identifier.Email:
-		return "an email address"
+		return "email address"
 	case identifier.Phone:
-		return "a phone number"
+		return "phone number"
 	case identifier.CustomerNumber:
-		return "a customer number (CUST-000001)"
-	case identifier.DocumentID:
-		return "a document ID"
+		return "customer number"
 	}
-	return "an identifier"
+	return "ID"
 }
 
-// detailFields are the Customer fields only the upstream's single read
-// returns; contactFields need every email and phone.
-var (
-	detailFields = map[string]bool{
-		"marketingOptIn": true, "smsOptIn": true, "dateOfBirth": true, "address": true, "tags": true,
-		"notes": true, "preferredLocationId": true, "companyId": true, "loyaltyPoints": true,
-	}
-	contactFields = map[string]bool{"emails": true, "phones": true}
-)
+// contactFields need every email and phone.
+var contactFields = map[string]bool{"emails": true, "phones": true}
 
 // wants reports whether a selection on a Customer (fragments and @skip /
-// @include applied) asks for detail fields or for every email and phone.
+// @include applied) asks for detail fields of the tenant's vendor (the
+// fields only its single read returns) or for every email and phone.
 func wants(ctx context.Context, sel ast.SelectionSet) (detail, contacts bool) {
+	vendor := loaders.For(ctx).Capabilities().Vendor
 	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), sel, []string{"Customer", "Node"}) {
-		detail = detail || detailFields[f.Name]
+		detail = detail || vendor.DetailField(f.Name)
 		contacts = contacts || contactFields[f.Name]
 	}
 	return detail, contacts

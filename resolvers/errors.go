@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
 	"customergraph/internal/scalar"
 	"customergraph/loaders"
@@ -28,6 +29,10 @@ const (
 	CodeInternal            = "INTERNAL_SERVER_ERROR"
 	// CodeServerBusy: the operation waited ADMISSION_TIMEOUT for its turn.
 	CodeServerBusy = "SERVER_BUSY"
+	// CodeNotSupported: the tenant's vendor cannot serve the lookup or
+	// filter asked for; extensions.vendor names it. No upstream call was
+	// made.
+	CodeNotSupported = "NOT_SUPPORTED"
 )
 
 // ErrKeyRejected is an upstream 401 for a client's own key, forwarded in
@@ -71,6 +76,15 @@ func badInput(format string, args ...any) error {
 	return &gqlerror.Error{
 		Message:    fmt.Sprintf(format, args...),
 		Extensions: map[string]any{"code": CodeBadUserInput},
+	}
+}
+
+// notSupported returns a NOT_SUPPORTED error: the tenant's vendor cannot
+// serve what the query asks, and no upstream call was made.
+func notSupported(v customer.Vendor, format string, args ...any) error {
+	return &gqlerror.Error{
+		Message:    fmt.Sprintf(format, args...),
+		Extensions: map[string]any{"code": CodeNotSupported, "vendor": v.Name()},
 	}
 }
 

@@ -12,21 +12,27 @@ import (
 
 // Prefetch loads, in one batch before the operation runs, every customer
 // its root lookups (customer, customerByIdentifier, node) name, so that no
-// lookup waits for a dataloader batch window. Arguments that do not parse
-// are left to the resolvers, which reject them.
+// lookup waits for a dataloader batch window. Arguments that do not parse,
+// or that the vendor cannot look up, are left to the resolvers, which
+// reject them.
 func Prefetch(ctx context.Context) {
 	oc := graphql.GetOperationContext(ctx)
 	l, ok := loaders.From(ctx)
 	if !ok || oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Query {
 		return
 	}
+	caps := l.Capabilities()
 	var ids []identifier.ID
 	add := func(v any, want identifier.Kind) {
 		s, ok := v.(string)
 		if !ok {
 			return
 		}
-		if id, err := identifier.Parse(s); err == nil && (want == 0 || id.Kind() == want) {
+		id, err := caps.IDs.Parse(s)
+		if want != 0 {
+			id, err = caps.IDs.ParseAs(s, want)
+		}
+		if err == nil && caps.CanLookUp(id.Kind()) {
 			ids = append(ids, id)
 		}
 	}

@@ -19,15 +19,16 @@ import (
 
 // UpdateCustomer is the resolver for the updateCustomer field.
 func (r *mutationResolver) UpdateCustomer(ctx context.Context, id string, input model.UpdateCustomerInput) (*model.UpdateCustomerPayload, error) {
-	docID, err := identifier.Parse(id)
-	if err != nil || docID.Kind() != identifier.DocumentID {
-		return userError(model.UserErrorCodeInvalid, "id must be a customer's document ID", "id"), nil
+	l := loaders.For(ctx)
+	caps := l.Capabilities()
+	docID, err := caps.IDs.ParseAs(id, identifier.DocumentID)
+	if err != nil {
+		return userError(model.UserErrorCodeInvalid, "id must be "+caps.IDs.Describe(), "id"), nil
 	}
-	patch, uerrs := toPatch(input)
+	patch, uerrs := toPatch(caps, input)
 	if len(uerrs) > 0 {
 		return &model.UpdateCustomerPayload{UserErrors: uerrs}, nil
 	}
-	l := loaders.For(ctx)
 	var c *customer.Customer
 	if emptyInput(input) {
 		// Nothing to change: the customer as it is, without a PATCH.
@@ -89,7 +90,7 @@ func (r *queryResolver) CustomerByIdentifier(ctx context.Context, identifier str
 
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, first *int, after *string, search *string, status *customer.Status, parameter *model.CustomerParameterFilter) (*model.CustomerConnection, error) {
-	q, err := listQuery(first, after, search, status, parameter)
+	q, err := listQuery(loaders.For(ctx).Capabilities(), first, after, search, status, parameter)
 	if err != nil {
 		return nil, err
 	}

@@ -14,43 +14,76 @@ import (
 
 // Limits on update input, checked before any upstream call.
 const (
-	maxName  = 100
-	maxNotes = 5000
-	maxRef   = 128 // preferredLocationId, companyId, address lines
-	maxTags  = 50
-	maxTag   = 64
+	maxName    = 100
+	maxNotes   = 5000
+	maxRef     = 128 // preferredLocationId, companyId, address lines
+	maxTags    = 50
+	maxTag     = 64
+	maxComment = 500 // balanceComment
+	// maxBalance bounds a balance: far above any store's, far below where
+	// a float64 stops holding cents exactly.
+	maxBalance = 1e12
 )
 
 func userError(code model.UserErrorCode, msg string, field ...string) *model.UpdateCustomerPayload {
 	return &model.UpdateCustomerPayload{UserErrors: []model.UserError{{Field: field, Message: msg, Code: code}}}
 }
 
-// toPatch validates input and maps it onto an upstream patch holding only
-// the fields present. Every problem is reported, each with its field path.
-func toPatch(in model.UpdateCustomerInput) (loaders.Patch, []model.UserError) {
+// toPatch validates input and maps it onto a patch holding only the fields
+// present. Every problem is reported, each with its field path: a field
+// the vendor cannot update (caps) as NOT_SUPPORTED, an invalid one as
+// INVALID.
+func toPatch(caps customer.Capabilities, in model.UpdateCustomerInput) (customer.Patch, []model.UserError) {
 	var (
-		p    loaders.Patch
+		p    customer.Patch
 		errs []model.UserError
 	)
+	for _, f := range setFields(in) {
+		if !caps.CanUpdate(f) {
+			errs = append(errs, model.UserError{
+				Field:   []string{"input", f},
+				Message: f + ": " + caps.Vendor.Name() + " cannot update this field",
+				Code:    model.UserErrorCodeNotSupported,
+			})
+		}
+	}
+	if len(errs) > 0 {
+		return p, errs
+	}
 	invalid := func(msg string, path ...string) {
 		errs = append(errs, model.UserError{Field: append([]string{"input"}, path...), Message: msg, Code: model.UserErrorCodeInvalid})
 	}
-	text := func(name string, o graphql.Omittable[*string], max int, multiline bool) loaders.Optional[string] {
+	text := func(name string, o graphql.Omittable[*string], max int, multiline bool) customer.Optional[string] {
 		v, ok := o.ValueOK()
 		if !ok {
-			return loaders.Optional[string]{}
+			return customer.Optional[string]{}
 		}
 		if v == nil {
-			return loaders.Null[string]()
+			return customer.Null[string]()
 		}
 		if msg := textProblem(*v, max, multiline); msg != "" {
 			invalid(name+": "+msg, strings.Split(name, ".")...)
-			return loaders.Optional[string]{}
+			return customer.Optional[string]{}
 		}
-		return loaders.Some(*v)
+		return customer.Some(*v)
 	}
 	p.FirstName = text("firstName", in.FirstName, maxName, false)
 	p.LastName = text("lastName", in.LastName, maxName, false)
+	p.DisplayName = text("displayName", in.DisplayName, maxName, false)
+	p.WhatsApp = contact("whatsapp", in.Whatsapp, identifier.Phone, invalid)
+	p.BalanceComment = text("balanceComment", in.BalanceComment, maxComment, true)
+	if v, ok := in.Balance.ValueOK(); ok {
+		switch {
+		case v == nil:
+			invalid("balance: cannot be null; give a number >= 0", "balance")
+		case !(*v >= 0 && *v <= maxBalance):
+			invalid("balance: must be a number from 0 to 1e12", "balance")
+		default:
+			p.Balance = customer.Some(*v)
+		}
+	} else if in.BalanceComment.IsSet() {
+		invalid("balanceComment: only with balance", "balanceComment")
+	}
 	p.Notes = text("notes", in.Notes, maxNotes, true)
 	p.PreferredLocationID = text("preferredLocationId", in.PreferredLocationID, maxRef, false)
 	p.CompanyID = text("companyId", in.CompanyID, maxRef, false)
@@ -58,22 +91,22 @@ func toPatch(in model.UpdateCustomerInput) (loaders.Patch, []model.UserError) {
 	p.Phone = contact("phone", in.Phone, identifier.Phone, invalid)
 	if v, ok := in.DateOfBirth.ValueOK(); ok {
 		if v == nil {
-			p.DateOfBirth = loaders.Null[string]()
+			p.DateOfBirth = customer.Null[string]()
 		} else {
-			p.DateOfBirth = loaders.Some(*v) // the Date scalar has validated it
+			p.DateOfBirth = customer.Some(*v) // the Date scalar has validated it
 		}
 	}
 	if v, ok := in.MarketingOptIn.ValueOK(); ok {
 		if v == nil {
 			invalid("marketingOptIn: cannot be null; give true or false", "marketingOptIn")
 		} else {
-			p.MarketingConsent = loaders.Some(*v)
+			p.MarketingOptIn = customer.Some(*v)
 		}
 	}
 	if v, ok := in.Tags.ValueOK(); ok {
 		switch {
 		case v == nil:
-			p.Tags = loaders.Null[[]string]()
+			p.Tags = customer.Null[[]string]()
 		case len(v) > maxTags:
 			invalid("tags: at most 50 tags", "tags")
 		default:
@@ -89,15 +122,15 @@ func toPatch(in model.UpdateCustomerInput) (loaders.Patch, []model.UserError) {
 				}
 			}
 			if valid {
-				p.Tags = loaders.Some(v)
+				p.Tags = customer.Some(v)
 			}
 		}
 	}
 	if v, ok := in.Address.ValueOK(); ok {
 		if v == nil {
-			p.Address = loaders.Null[loaders.AddressPatch]()
+			p.Address = customer.Null[customer.AddressPatch]()
 		} else {
-			p.Address = loaders.Some(loaders.AddressPatch{
+			p.Address = customer.Some(customer.AddressPatch{
 				Line1:      text("address.line1", v.Line1, maxRef, false),
 				Line2:      text("address.line2", v.Line2, maxRef, false),
 				City:       text("address.city", v.City, maxRef, false),
@@ -110,37 +143,51 @@ func toPatch(in model.UpdateCustomerInput) (loaders.Patch, []model.UserError) {
 	return p, errs
 }
 
-// emptyInput reports whether in sets no field at all.
-func emptyInput(in model.UpdateCustomerInput) bool {
-	return !in.FirstName.IsSet() && !in.LastName.IsSet() && !in.Email.IsSet() && !in.Phone.IsSet() &&
-		!in.DateOfBirth.IsSet() && !in.Address.IsSet() && !in.Tags.IsSet() && !in.Notes.IsSet() &&
-		!in.PreferredLocationID.IsSet() && !in.MarketingOptIn.IsSet() && !in.CompanyID.IsSet()
+// setFields returns the names of the input fields in sets (present or
+// null), in the schema's order.
+func setFields(in model.UpdateCustomerInput) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"firstName", in.FirstName.IsSet()}, {"lastName", in.LastName.IsSet()}, {"email", in.Email.IsSet()},
+		{"phone", in.Phone.IsSet()}, {"dateOfBirth", in.DateOfBirth.IsSet()}, {"address", in.Address.IsSet()},
+		{"tags", in.Tags.IsSet()}, {"notes", in.Notes.IsSet()}, {"preferredLocationId", in.PreferredLocationID.IsSet()},
+		{"marketingOptIn", in.MarketingOptIn.IsSet()}, {"companyId", in.CompanyID.IsSet()},
+		{"displayName", in.DisplayName.IsSet()}, {"whatsapp", in.Whatsapp.IsSet()},
+		{"balance", in.Balance.IsSet()}, {"balanceComment", in.BalanceComment.IsSet()},
+	} {
+		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
+// emptyInput reports whether in sets no field at all.
+func emptyInput(in model.UpdateCustomerInput) bool { return len(setFields(in)) == 0 }
+
 // contact validates an email or phone and sends its canonical form.
-func contact(name string, o graphql.Omittable[*string], want identifier.Kind, invalid func(string, ...string)) loaders.Optional[string] {
+func contact(name string, o graphql.Omittable[*string], want identifier.Kind, invalid func(string, ...string)) customer.Optional[string] {
 	v, ok := o.ValueOK()
 	if !ok {
-		return loaders.Optional[string]{}
+		return customer.Optional[string]{}
 	}
 	if v == nil {
-		return loaders.Null[string]()
+		return customer.Null[string]()
 	}
-	id, err := identifier.Parse(*v)
+	id, err := identifier.DocumentIDs.ParseAs(*v, want)
+	var ie *identifier.Error
 	switch {
-	case err != nil:
-		var ie *identifier.Error
-		if errors.As(err, &ie) {
-			invalid(name+": "+ie.Reason, name)
-		} else {
-			invalid(name+": invalid", name)
-		}
-	case id.Kind() != want:
-		invalid(name+": not "+article(want), name)
+	case err == nil:
+		return customer.Some(id.String())
+	case errors.As(err, &ie) && ie.Kind == want:
+		invalid(name+": "+ie.Reason, name)
 	default:
-		return loaders.Some(id.String())
+		invalid(name+": not "+identifier.DocumentIDs.Article(want), name)
 	}
-	return loaders.Optional[string]{}
+	return customer.Optional[string]{}
 }
 
 func textProblem(s string, max int, multiline bool) string {
@@ -164,7 +211,8 @@ var upstreamFields = map[string]string{
 	"firstName": "firstName", "lastName": "lastName", "email": "email", "phone": "phone",
 	"dateOfBirth": "dateOfBirth", "address": "address", "tags": "tags", "notes": "notes",
 	"preferredLocationId": "preferredLocationId", "companyId": "companyId",
-	"marketingConsent": "marketingOptIn",
+	"marketingConsent": "marketingOptIn", "displayName": "displayName", "whatsapp": "whatsapp",
+	"balance": "balance", "newBalance": "balance", "comment": "balanceComment",
 }
 
 // updateResult turns the upstream's answer into the payload: validation,

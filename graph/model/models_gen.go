@@ -78,6 +78,14 @@ type UpdateCustomerInput struct {
 	// Marketing email consent.
 	MarketingOptIn graphql.Omittable[*bool]   `json:"marketingOptIn,omitempty"`
 	CompanyID      graphql.Omittable[*string] `json:"companyId,omitempty"`
+	// The single name field of a vendor without first and last names (Xtrakit).
+	DisplayName graphql.Omittable[*string] `json:"displayName,omitempty"`
+	// WhatsApp number (Xtrakit).
+	Whatsapp graphql.Omittable[*string] `json:"whatsapp,omitempty"`
+	// Store balance, >= 0 (Komerza).
+	Balance graphql.Omittable[*float64] `json:"balance,omitempty"`
+	// Audit comment for a balance change (Komerza); only with balance.
+	BalanceComment graphql.Omittable[*string] `json:"balanceComment,omitempty"`
 }
 
 type UpdateCustomerPayload struct {
@@ -99,17 +107,20 @@ const (
 	UserErrorCodeInvalid  UserErrorCode = "INVALID"
 	UserErrorCodeTaken    UserErrorCode = "TAKEN"
 	UserErrorCodeNotFound UserErrorCode = "NOT_FOUND"
+	// The tenant's vendor cannot update this field; nothing was sent.
+	UserErrorCodeNotSupported UserErrorCode = "NOT_SUPPORTED"
 )
 
 var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeInvalid,
 	UserErrorCodeTaken,
 	UserErrorCodeNotFound,
+	UserErrorCodeNotSupported,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalid, UserErrorCodeTaken, UserErrorCodeNotFound:
+	case UserErrorCodeInvalid, UserErrorCodeTaken, UserErrorCodeNotFound, UserErrorCodeNotSupported:
 		return true
 	}
 	return false

@@ -4,6 +4,7 @@
 package customer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,15 +21,19 @@ import (
 // when the part could not be loaded (DetailErr, ContactsErr): that field is
 // then null with its error while its siblings resolve.
 type Customer struct {
-	ID             string     `json:"id"`
-	CustomerNumber string     `json:"customerNumber"`
+	ID     string `json:"id"`
+	Vendor Vendor `json:"vendor"`
+	// CustomerNumber is "" for a vendor without customer numbers.
+	CustomerNumber string     `json:"customerNumber,omitempty"`
 	FirstName      *string    `json:"firstName,omitempty"`
 	LastName       *string    `json:"lastName,omitempty"`
 	DisplayName    *string    `json:"displayName,omitempty"`
 	Emails         []Email    `json:"emails,omitempty"`
 	Phones         []Phone    `json:"phones,omitempty"`
 	ProfilePhoto   *string    `json:"profilePhoto,omitempty"`
+	WhatsApp       *string    `json:"whatsapp,omitempty"` // E.164
 	Status         Status     `json:"status"`
+	VendorStatus   *string    `json:"vendorStatus,omitempty"` // the vendor's own status text
 	Source         *string    `json:"source,omitempty"`
 	TotalOrders    *int       `json:"totalOrders,omitempty"`
 	TotalSpent     *float64   `json:"totalSpent,omitempty"`
@@ -37,7 +42,15 @@ type Customer struct {
 	LastOrderAt    *time.Time `json:"lastOrderAt,omitempty"`
 	LastActivityAt *time.Time `json:"lastActivityAt,omitempty"`
 	CreatedAt      time.Time  `json:"createdAt"`
-	UpdatedAt      time.Time  `json:"updatedAt"`
+	// UpdatedAt is nil for a vendor without update times.
+	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+	// AsOf is when the facade knew the record to be current: the start of
+	// the read that fetched it, or the end of the update that wrote it. It
+	// orders the versions of a record whose vendor has no UpdatedAt.
+	AsOf time.Time `json:"asOf,omitzero"`
+	// VendorRecord is the record as the vendor last returned it: a JSON
+	// object in the vendor's own shape.
+	VendorRecord json.RawMessage `json:"vendorRecord,omitempty"`
 
 	// Detail holds the fields the upstream's list does not return; nil
 	// until loaded.
@@ -55,7 +68,9 @@ type Customer struct {
 	StaleAge time.Duration `json:"-"`
 }
 
-// Detail holds the fields only the upstream's single-record read returns.
+// Detail holds the fields only the vendor's single-record read returns;
+// which of them a vendor has at all, and which its list lacks, DetailField
+// says.
 type Detail struct {
 	MarketingOptIn      *bool    `json:"marketingOptIn,omitempty"`
 	SMSOptIn            *bool    `json:"smsOptIn,omitempty"`
@@ -66,16 +81,81 @@ type Detail struct {
 	PreferredLocationID *string  `json:"preferredLocationId,omitempty"`
 	CompanyID           *string  `json:"companyId,omitempty"`
 	LoyaltyPoints       *int     `json:"loyaltyPoints,omitempty"`
+
+	Balance       *float64        `json:"balance,omitempty"`
+	IPAddress     *string         `json:"ipAddress,omitempty"`
+	Subscriptions []Subscription  `json:"subscriptions,omitempty"`
+	Tickets       []SupportTicket `json:"tickets,omitempty"`
+	Affiliate     *Affiliate      `json:"affiliate,omitempty"`
+	Groups        []Group         `json:"groups,omitempty"`
+}
+
+// Subscription is one of a customer's product subscriptions.
+type Subscription struct {
+	ID        string     `json:"id"`
+	ProductID *string    `json:"productId,omitempty"`
+	StartsAt  *time.Time `json:"startsAt,omitempty"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+}
+
+// SupportTicket is one of a customer's support tickets.
+type SupportTicket struct {
+	ID        string                 `json:"id"`
+	Subject   *string                `json:"subject,omitempty"`
+	Status    *int                   `json:"status,omitempty"` // the vendor's code
+	CreatedAt *time.Time             `json:"createdAt,omitempty"`
+	Messages  []SupportTicketMessage `json:"messages,omitempty"`
+}
+
+// SupportTicketMessage is one entry of a support ticket.
+type SupportTicketMessage struct {
+	ID        string     `json:"id"`
+	Author    *string    `json:"author,omitempty"`
+	Message   *string    `json:"message,omitempty"`
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+}
+
+// TicketMessages returns the ticket's messages, never nil.
+func (t *SupportTicket) TicketMessages() []SupportTicketMessage { return orEmpty(t.Messages) }
+
+// Affiliate is a customer's affiliate account.
+type Affiliate struct {
+	ID               string     `json:"id"`
+	Enabled          bool       `json:"enabled"`
+	Link             *string    `json:"link,omitempty"`
+	Balance          *float64   `json:"balance,omitempty"`
+	ReturnPercentage *float64   `json:"returnPercentage,omitempty"`
+	PercentageOff    *float64   `json:"percentageOff,omitempty"`
+	CreatedAt        *time.Time `json:"createdAt,omitempty"`
+}
+
+// Group is a customer group the customer belongs to.
+type Group struct {
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	Description *string `json:"description,omitempty"`
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // ErrNotLoaded is returned by the accessors of a part that nobody asked to
 // load: a wiring mistake, never a client's.
 var ErrNotLoaded = errors.New("customer: field read before it was loaded")
 
-func (c *Customer) detail() (*Detail, error) {
+// part returns the record's detail for reading the schema field name: nil
+// without an error when the vendor has no such field, so it is empty.
+func (c *Customer) part(name string) (*Detail, error) {
 	switch {
 	case c.Detail != nil:
 		return c.Detail, nil
+	case !c.Vendor.DetailField(name):
+		return &Detail{}, nil
 	case c.DetailErr != nil:
 		return nil, c.DetailErr
 	}
@@ -84,7 +164,7 @@ func (c *Customer) detail() (*Detail, error) {
 
 // MarketingOptIn reports the marketing email consent.
 func (c *Customer) MarketingOptIn() (*bool, error) {
-	d, err := c.detail()
+	d, err := c.part("marketingOptIn")
 	if d == nil {
 		return nil, err
 	}
@@ -93,7 +173,7 @@ func (c *Customer) MarketingOptIn() (*bool, error) {
 
 // SMSOptIn reports the SMS consent.
 func (c *Customer) SMSOptIn() (*bool, error) {
-	d, err := c.detail()
+	d, err := c.part("smsOptIn")
 	if d == nil {
 		return nil, err
 	}
@@ -102,7 +182,7 @@ func (c *Customer) SMSOptIn() (*bool, error) {
 
 // DateOfBirth returns the date of birth, YYYY-MM-DD.
 func (c *Customer) DateOfBirth() (*string, error) {
-	d, err := c.detail()
+	d, err := c.part("dateOfBirth")
 	if d == nil {
 		return nil, err
 	}
@@ -111,7 +191,7 @@ func (c *Customer) DateOfBirth() (*string, error) {
 
 // Address returns the postal address.
 func (c *Customer) Address() (*Address, error) {
-	d, err := c.detail()
+	d, err := c.part("address")
 	if d == nil {
 		return nil, err
 	}
@@ -120,7 +200,7 @@ func (c *Customer) Address() (*Address, error) {
 
 // Tags returns the tags, never nil.
 func (c *Customer) Tags() ([]string, error) {
-	d, err := c.detail()
+	d, err := c.part("tags")
 	if d == nil {
 		return nil, err
 	}
@@ -132,7 +212,7 @@ func (c *Customer) Tags() ([]string, error) {
 
 // Notes returns the internal notes.
 func (c *Customer) Notes() (*string, error) {
-	d, err := c.detail()
+	d, err := c.part("notes")
 	if d == nil {
 		return nil, err
 	}
@@ -141,7 +221,7 @@ func (c *Customer) Notes() (*string, error) {
 
 // PreferredLocationID returns the preferred location's ID.
 func (c *Customer) PreferredLocationID() (*string, error) {
-	d, err := c.detail()
+	d, err := c.part("preferredLocationId")
 	if d == nil {
 		return nil, err
 	}
@@ -150,7 +230,7 @@ func (c *Customer) PreferredLocationID() (*string, error) {
 
 // CompanyID returns the associated company's ID.
 func (c *Customer) CompanyID() (*string, error) {
-	d, err := c.detail()
+	d, err := c.part("companyId")
 	if d == nil {
 		return nil, err
 	}
@@ -159,11 +239,81 @@ func (c *Customer) CompanyID() (*string, error) {
 
 // LoyaltyPoints returns the loyalty points balance.
 func (c *Customer) LoyaltyPoints() (*int, error) {
-	d, err := c.detail()
+	d, err := c.part("loyaltyPoints")
 	if d == nil {
 		return nil, err
 	}
 	return d.LoyaltyPoints, nil
+}
+
+// Balance returns the store balance.
+func (c *Customer) Balance() (*float64, error) {
+	d, err := c.part("balance")
+	if d == nil {
+		return nil, err
+	}
+	return d.Balance, nil
+}
+
+// IPAddress returns the address the customer was last seen at.
+func (c *Customer) IPAddress() (*string, error) {
+	d, err := c.part("ipAddress")
+	if d == nil {
+		return nil, err
+	}
+	return d.IPAddress, nil
+}
+
+// Subscriptions returns the customer's subscriptions, never nil.
+func (c *Customer) Subscriptions() ([]Subscription, error) {
+	d, err := c.part("subscriptions")
+	if d == nil {
+		return nil, err
+	}
+	return orEmpty(d.Subscriptions), nil
+}
+
+// SupportTickets returns the customer's support tickets, never nil.
+func (c *Customer) SupportTickets() ([]SupportTicket, error) {
+	d, err := c.part("supportTickets")
+	if d == nil {
+		return nil, err
+	}
+	return orEmpty(d.Tickets), nil
+}
+
+// Affiliate returns the customer's affiliate account, or nil.
+func (c *Customer) Affiliate() (*Affiliate, error) {
+	d, err := c.part("affiliate")
+	if d == nil {
+		return nil, err
+	}
+	return d.Affiliate, nil
+}
+
+// Groups returns the customer groups the customer belongs to, never nil.
+func (c *Customer) Groups() ([]Group, error) {
+	d, err := c.part("groups")
+	if d == nil {
+		return nil, err
+	}
+	return orEmpty(d.Groups), nil
+}
+
+// Number returns the customer number, or nil for a vendor without them.
+func (c *Customer) Number() *string {
+	if c.CustomerNumber == "" {
+		return nil
+	}
+	return &c.CustomerNumber
+}
+
+// Record returns the record as the vendor last returned it, or nil.
+func (c *Customer) Record() json.RawMessage {
+	if len(c.VendorRecord) == 0 {
+		return nil
+	}
+	return c.VendorRecord
 }
 
 // AllEmails returns every email address, the primary one marked.

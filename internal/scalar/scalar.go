@@ -1,8 +1,10 @@
 // Package scalar implements the schema's custom scalars: DateTime (an
-// RFC 3339 timestamp in UTC with milliseconds) and Date (YYYY-MM-DD).
+// RFC 3339 timestamp in UTC with milliseconds), Date (YYYY-MM-DD) and JSON
+// (any JSON value, written as it is).
 package scalar
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -90,4 +92,24 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// MarshalJSON writes v, a JSON value, as it is; nil is null.
+func MarshalJSON(v json.RawMessage) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		if len(v) == 0 {
+			w.Write([]byte("null"))
+			return
+		}
+		w.Write(v)
+	})
+}
+
+// UnmarshalJSON reads any input value as JSON.
+func UnmarshalJSON(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, invalid("JSON value cannot be encoded")
+	}
+	return b, nil
 }
