@@ -1,6 +1,7 @@
 package main
 
 import (
+	"customergraph/internal/customer"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -14,7 +15,10 @@ import (
 // start. Every field has a documented default (README, "Configuration").
 type config struct {
 	Port            int
-	UpstreamURL     string // "" runs the in-process simulator
+	UpstreamVendor  customer.Vendor // the one-tenant form's vendor
+	KomerzaStoreID  string          // the one-tenant form's Komerza store
+	vendorSet       bool            // UPSTREAM_VENDOR or KOMERZA_STORE_ID is set
+	UpstreamURL     string          // "" runs the in-process simulator
 	UpstreamAPIKey  secret
 	RedisURL        secret // "" uses the in-memory cache; may hold a password
 	FacadeAPIKeys   []secret
@@ -81,6 +85,10 @@ func (c config) LogValue() slog.Value {
 	if c.UpstreamURL != "" {
 		upstream = "configured"
 	}
+	vendors := make([]string, len(c.Tenants))
+	for i, t := range c.Tenants {
+		vendors[i] = t.Vendor.Name()
+	}
 	cache := "in-memory"
 	if c.RedisURL != "" {
 		cache = "redis"
@@ -88,6 +96,7 @@ func (c config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Int("port", c.Port),
 		slog.String("upstream", upstream),
+		slog.Any("vendors", vendors),
 		slog.Any("upstreamApiKey", c.UpstreamAPIKey),
 		slog.String("cache", cache),
 		slog.String("authMode", c.AuthMode),
@@ -161,6 +170,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p := parser{getenv: getenv}
 	p.int("PORT", &c.Port, 1, 65535)
 	c.UpstreamURL = strings.TrimSpace(getenv("UPSTREAM_URL"))
+	vendor, store := getenv("UPSTREAM_VENDOR"), getenv("KOMERZA_STORE_ID")
+	c.vendorSet = strings.TrimSpace(vendor) != "" || strings.TrimSpace(store) != ""
+	var problem string
+	c.UpstreamVendor, c.KomerzaStoreID, problem = vendorOf(vendor, store, c.UpstreamURL != "")
+	if problem != "" {
+		p.errs = append(p.errs, "UPSTREAM_VENDOR and KOMERZA_STORE_ID: "+problem)
+	}
 	c.UpstreamAPIKey = secret(strings.TrimSpace(getenv("UPSTREAM_API_KEY")))
 	c.RedisURL = secret(strings.TrimSpace(getenv("REDIS_URL")))
 	for _, k := range strings.Split(getenv("FACADE_API_KEYS"), ",") {

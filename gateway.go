@@ -14,8 +14,9 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"customergraph/internal/budget"
+	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
-	"customergraph/internal/tiquo"
+	"customergraph/internal/upstream"
 	"customergraph/loaders"
 	"customergraph/resolvers"
 )
@@ -187,9 +188,9 @@ type keyState struct {
 	now      func() time.Time
 
 	mu       sync.Mutex
-	up       loaders.Upstream // asks the upstream; set once by watchedUpstream
-	accepted time.Time        // last upstream answer that was not a 401
-	rejected time.Time        // last upstream 401
+	up       loaders.Vendor // asks the upstream; set once by watchedUpstream
+	accepted time.Time      // last upstream answer that was not a 401
+	rejected time.Time      // last upstream 401
 	verify   *verifyCall
 	failed   time.Time // when the last verification could not get an answer
 	failErr  error
@@ -271,7 +272,7 @@ func (k *keyState) admit(ctx context.Context) error {
 		go func() {
 			vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
-			_, err := up.ListCustomers(vctx, tiquo.ListParams{Limit: 1})
+			_, err := up.List(vctx, customer.ListParams{Limit: 1})
 			k.note(err)
 			k.mu.Lock()
 			call.err = err
@@ -326,11 +327,11 @@ func (k *keyState) call() error {
 // calls keyState.call refuses, reports every answer to the keyState, and
 // turns a 401 into a client error, since the client's own key was refused.
 type watchedUpstream struct {
-	next loaders.Upstream
+	next loaders.Vendor
 	keys *keyState
 }
 
-func newWatchedUpstream(next loaders.Upstream, keys *keyState) *watchedUpstream {
+func newWatchedUpstream(next loaders.Vendor, keys *keyState) *watchedUpstream {
 	keys.mu.Lock()
 	keys.up = next
 	keys.mu.Unlock()
@@ -351,7 +352,7 @@ func refusal(err error) error {
 	case errors.Is(err, errKeyRejected):
 		return keyRejectedError{loaders.ErrUnauthorized}
 	case errors.Is(err, errTooManyVerifications):
-		return &tiquo.Error{Kind: tiquo.ErrRateLimited, RetryAfter: time.Second, Err: err}
+		return &upstream.Error{Kind: upstream.ErrRateLimited, RetryAfter: time.Second, Err: err}
 	}
 	return err
 }
@@ -379,7 +380,10 @@ func (c *verifiedCache) Get(ctx context.Context, keys []string) ([][]byte, error
 	return c.Cache.Get(ctx, keys)
 }
 
-func (u *watchedUpstream) Customer(ctx context.Context, id identifier.ID) (*tiquo.Customer, error) {
+// Capabilities returns the vendor's.
+func (u *watchedUpstream) Capabilities() customer.Capabilities { return u.next.Capabilities() }
+
+func (u *watchedUpstream) Customer(ctx context.Context, id identifier.ID) (*customer.Customer, error) {
 	if err := u.keys.call(); err != nil {
 		return nil, refusal(err)
 	}
@@ -387,20 +391,28 @@ func (u *watchedUpstream) Customer(ctx context.Context, id identifier.ID) (*tiqu
 	return c, u.watch(err)
 }
 
-func (u *watchedUpstream) ListCustomers(ctx context.Context, p tiquo.ListParams) (*tiquo.Page, error) {
+func (u *watchedUpstream) List(ctx context.Context, p customer.ListParams) (*customer.Page, error) {
 	if err := u.keys.call(); err != nil {
 		return nil, refusal(err)
 	}
-	page, err := u.next.ListCustomers(ctx, p)
+	page, err := u.next.List(ctx, p)
 	return page, u.watch(err)
 }
 
-func (u *watchedUpstream) UpdateCustomer(ctx context.Context, id string, p tiquo.Patch) (*tiquo.Customer, error) {
+func (u *watchedUpstream) Update(ctx context.Context, id string, p customer.Patch) (*customer.Customer, error) {
 	if err := u.keys.call(); err != nil {
 		return nil, refusal(err)
 	}
-	c, err := u.next.UpdateCustomer(ctx, id, p)
+	c, err := u.next.Update(ctx, id, p)
 	return c, u.watch(err)
+}
+
+func (u *watchedUpstream) Contacts(ctx context.Context, c *customer.Customer) (*customer.Customer, error) {
+	if err := u.keys.call(); err != nil {
+		return nil, refusal(err)
+	}
+	out, err := u.next.Contacts(ctx, c)
+	return out, u.watch(err)
 }
 
 // newPassthrough returns the passthrough tenants, at most size of them,

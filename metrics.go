@@ -7,9 +7,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"customergraph/internal/customer"
 	"customergraph/internal/guard"
 	"customergraph/internal/identifier"
-	"customergraph/internal/tiquo"
+	"customergraph/internal/upstream"
 	"customergraph/loaders"
 )
 
@@ -62,11 +63,11 @@ func newUpstreamMetrics(reg prometheus.Registerer, budget bool) *upstreamMetrics
 // meteredUpstream counts and times every call to the upstream, by
 // operation and outcome: the upstream's request budget, as spent.
 type meteredUpstream struct {
-	next loaders.Upstream
+	next loaders.Vendor
 	*upstreamMetrics
 }
 
-func (m *upstreamMetrics) meter(next loaders.Upstream) *meteredUpstream {
+func (m *upstreamMetrics) meter(next loaders.Vendor) *meteredUpstream {
 	return &meteredUpstream{next: next, upstreamMetrics: m}
 }
 
@@ -82,15 +83,15 @@ func outcome(err error) string {
 		return "ok"
 	case errors.As(err, new(*guard.Refusal)):
 		return "refused"
-	case errors.Is(err, tiquo.ErrNotFound):
+	case errors.Is(err, upstream.ErrNotFound):
 		return "not_found"
-	case errors.Is(err, tiquo.ErrRateLimited):
+	case errors.Is(err, upstream.ErrRateLimited):
 		return "rate_limited"
-	case errors.Is(err, tiquo.ErrUnavailable):
+	case errors.Is(err, upstream.ErrUnavailable):
 		return "unavailable"
-	case errors.Is(err, tiquo.ErrValidation), errors.Is(err, tiquo.ErrConflict):
+	case errors.Is(err, upstream.ErrValidation), errors.Is(err, upstream.ErrConflict):
 		return "rejected"
-	case errors.Is(err, tiquo.ErrUnauthorized), errors.Is(err, tiquo.ErrForbidden):
+	case errors.Is(err, upstream.ErrUnauthorized), errors.Is(err, upstream.ErrForbidden):
 		return "unauthorized"
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "cancelled"
@@ -98,23 +99,34 @@ func outcome(err error) string {
 	return "error"
 }
 
-func (m *meteredUpstream) Customer(ctx context.Context, id identifier.ID) (*tiquo.Customer, error) {
+// Capabilities returns the vendor's.
+func (m *meteredUpstream) Capabilities() customer.Capabilities { return m.next.Capabilities() }
+
+func (m *meteredUpstream) Customer(ctx context.Context, id identifier.ID) (*customer.Customer, error) {
 	start := time.Now()
 	c, err := m.next.Customer(ctx, id)
 	m.observe("get", start, err)
 	return c, err
 }
 
-func (m *meteredUpstream) ListCustomers(ctx context.Context, p tiquo.ListParams) (*tiquo.Page, error) {
+func (m *meteredUpstream) List(ctx context.Context, p customer.ListParams) (*customer.Page, error) {
 	start := time.Now()
-	page, err := m.next.ListCustomers(ctx, p)
+	page, err := m.next.List(ctx, p)
 	m.observe("list", start, err)
 	return page, err
 }
 
-func (m *meteredUpstream) UpdateCustomer(ctx context.Context, id string, p tiquo.Patch) (*tiquo.Customer, error) {
+func (m *meteredUpstream) Update(ctx context.Context, id string, p customer.Patch) (*customer.Customer, error) {
 	start := time.Now()
-	c, err := m.next.UpdateCustomer(ctx, id, p)
+	c, err := m.next.Update(ctx, id, p)
 	m.observe("update", start, err)
 	return c, err
+}
+
+// Contacts is a list call for the vendors that need it.
+func (m *meteredUpstream) Contacts(ctx context.Context, c *customer.Customer) (*customer.Customer, error) {
+	start := time.Now()
+	out, err := m.next.Contacts(ctx, c)
+	m.observe("list", start, err)
+	return out, err
 }

@@ -124,6 +124,38 @@ func TestRunEmbeddedDefault(t *testing.T) {
 	}
 }
 
+// TestRunEmbeddedKomerza: UPSTREAM_VENDOR=komerza serves the in-process
+// Komerza simulator, and says so.
+func TestRunEmbeddedKomerza(t *testing.T) {
+	base, logs, _ := startRun(t, map[string]string{"UPSTREAM_VENDOR": "komerza"})
+	for _, want := range []string{"in-process Komerza simulator", "vendor=komerza", "caching in memory"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("startup log does not say %q:\n%s", want, logs)
+		}
+	}
+	resp, err := http.Post(base+"/graphql", "application/json",
+		strings.NewReader(`{"query":"{ customers(first: 2) { nodes { id vendor email balance } } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Data struct {
+			Customers struct {
+				Nodes []struct {
+					ID, Vendor, Email string
+					Balance           *float64
+				}
+			}
+		}
+		Errors []any
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if n := out.Data.Customers.Nodes; len(out.Errors) > 0 || len(n) != 2 || n[0].Vendor != "KOMERZA" || len(n[0].ID) != 36 || n[0].Balance == nil {
+		t.Errorf("first Komerza query = %+v; want two KOMERZA customers with UUIDs and balances", out)
+	}
+}
+
 func TestRunMasksSecrets(t *testing.T) {
 	const upstreamKey, clientKey = "upstream-secret-4711", "client-secret-0815"
 	s := newStack(t, stackOptions{redisAddr: "memory"}) // a simulator to point at
@@ -159,6 +191,12 @@ func TestConfigErrors(t *testing.T) {
 		{map[string]string{"INTROSPECTION": "maybe"}, "INTROSPECTION"},
 		{map[string]string{"LOG_LEVEL": "loud", "LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{map[string]string{"REDIS_COOLDOWN": "soon"}, "REDIS_COOLDOWN"},
+		{map[string]string{"UPSTREAM_VENDOR": "shopify"}, `vendor "shopify": want tiquo or komerza`},
+		{map[string]string{"UPSTREAM_VENDOR": "komerza", "UPSTREAM_URL": "http://127.0.0.1:1", "FACADE_API_KEYS": "k"}, "a komerza tenant needs storeId"},
+		{map[string]string{"UPSTREAM_VENDOR": "komerza", "KOMERZA_STORE_ID": "store-1"}, "storeId must be a UUID"},
+		{map[string]string{"KOMERZA_STORE_ID": "11111111-1111-4111-8111-111111111111"}, "storeId is for komerza tenants only"},
+		{map[string]string{"UPSTREAM_VENDOR": "komerza", "TENANTS": `{"tenants":[{"name":"a","clientKeys":["k"]}]}`}, "go in the table"},
+		{map[string]string{"TENANTS": `{"tenants":[{"name":"a","vendor":"komerza","upstreamUrl":"http://127.0.0.1:1","upstreamApiKey":"u","clientKeys":["k"]}]}`}, `tenant "a": a komerza tenant needs storeId`},
 	}
 	for _, tt := range tests {
 		_, err := loadConfig(func(k string) string { return tt.env[k] })
@@ -170,8 +208,24 @@ func TestConfigErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 8080 || c.CacheTTL != 5*time.Minute || !c.Introspection || c.RedisCooldown != time.Second {
-		t.Errorf("defaults = %+v; want port 8080, TTL 5m, introspection on, Redis cooldown 1s", c)
+	if c.Port != 8080 || c.CacheTTL != 5*time.Minute || !c.Introspection || c.RedisCooldown != time.Second || c.Tenants[0].Vendor != "TIQUO" {
+		t.Errorf("defaults = %+v; want port 8080, TTL 5m, introspection on, Redis cooldown 1s, vendor Tiquo", c)
+	}
+	// Two Komerza tenants of one key differ by store, and are two
+	// accounts; the same store twice is one.
+	row := func(name, store string) string {
+		return `{"name":"` + name + `","vendor":"komerza","upstreamUrl":"http://127.0.0.1:1","upstreamApiKey":"u","storeId":"` + store + `","clientKeys":["k-` + name + `"]}`
+	}
+	const s1, s2 = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+	if _, err := loadConfig(func(k string) string {
+		return map[string]string{"TENANTS": `{"tenants":[` + row("a", s1) + `,` + row("b", s2) + `]}`}[k]
+	}); err != nil {
+		t.Errorf("two stores of one key: %v; want two tenants", err)
+	}
+	if _, err := loadConfig(func(k string) string {
+		return map[string]string{"TENANTS": `{"tenants":[` + row("a", s1) + `,` + row("b", strings.ToUpper(s1)) + `]}`}[k]
+	}); err == nil || !strings.Contains(err.Error(), "same upstream URL and key") {
+		t.Errorf("one store twice: %v; want the one-account error", err)
 	}
 }
 

@@ -43,8 +43,10 @@ import (
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
 	"customergraph/internal/querylimit"
+	"customergraph/internal/sim/komerzasim"
+	"customergraph/internal/sim/simkit"
 	"customergraph/internal/sim/tiquosim"
-	"customergraph/internal/tiquo"
+	"customergraph/internal/upstream"
 	"customergraph/loaders"
 	"customergraph/resolvers"
 )
@@ -133,7 +135,7 @@ type pinger interface {
 // set of loaders per tenant, the GraphQL handler and the HTTP routes.
 func newApp(cfg config, log *slog.Logger) (*app, error) {
 	a := &app{}
-	simURL, err := a.startSimulator(cfg, log)
+	simURLs, err := a.startSimulators(cfg, log)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -201,15 +203,17 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	// One HTTP client (connection pool) per upstream host, shared by the
 	// tenants on it.
 	clients := map[string]*http.Client{}
-	newTenant := func(name, upstreamURL, key string, keys *keyState, br *breaker.Breaker) (*tenant, error) {
+	newTenant := func(tc tenantConfig, upstreamURL, key string, keys *keyState, br *breaker.Breaker) (*tenant, error) {
+		name := tc.Name
 		u, _ := url.Parse(upstreamURL)
 		hc := clients[u.Host]
 		if hc == nil {
-			hc = tiquo.NewHTTPClient()
+			hc = upstream.NewHTTPClient()
 			clients[u.Host] = hc
 		}
-		ns := cache.Namespace(upstreamURL, key, cfg.CacheNamespace)
-		up, err := newUpstream(shared, name, upstreamURL, key, hc, cache.NewKeyspace(ns), br)
+		ns := tc.namespace(upstreamURL, key, cfg.CacheNamespace)
+		acct := account{vendor: tc.Vendor, baseURL: upstreamURL, apiKey: key, storeID: tc.StoreID}
+		up, err := newUpstream(shared, name, acct, hc, cache.NewKeyspace(ns), br)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %q: %w", name, err)
 		}
@@ -218,7 +222,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			up, c = newWatchedUpstream(up, keys), &verifiedCache{Cache: store, keys: keys}
 		}
 		svc := loaders.New(loaders.Config{
-			Upstream:    up,
+			Vendor:      up,
 			Cache:       c,
 			Namespace:   ns,
 			CallTimeout: cfg.RequestTimeout,
@@ -231,22 +235,23 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		api := limitRequests(int64(cfg.MaxBodyBytes), cfg.TokenLimit, svc.Middleware(gql))
 		return &tenant{api: api, keys: keys}, nil
 	}
-	upstreamOf := func(u string) string {
+	upstreamOf := func(v customer.Vendor, u string) string {
 		if u == "" {
-			return simURL
+			return simURLs[v]
 		}
 		return u
 	}
 
 	g := &gateway{options: gql}
 	if cfg.AuthMode == authPassthrough {
-		base := upstreamOf(cfg.UpstreamURL)
+		base := upstreamOf(cfg.UpstreamVendor, cfg.UpstreamURL)
 		a.addUpstream("passthrough", base)
 		// The keys share one upstream, and so one breaker: an outage
 		// opens it for every key at once.
 		br := newBreaker(shared, "passthrough")
+		tc := tenantConfig{Name: "passthrough", Vendor: cfg.UpstreamVendor, StoreID: cfg.KomerzaStoreID}
 		g.pass, err = newPassthrough(cfg.PassthroughKeys, cfg.PassthroughVerifyRate, cfg.AuthVerifyTTL, cfg.StaleIfError, func(key string, keys *keyState) (*tenant, error) {
-			return newTenant("passthrough", base, key, keys, br)
+			return newTenant(tc, base, key, keys, br)
 		})
 		if err != nil {
 			a.Close()
@@ -255,11 +260,11 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		log.Info("AUTH_MODE=passthrough: each client's key is forwarded upstream and has its own cache namespace")
 	}
 	for _, tc := range cfg.Tenants {
-		base, key := upstreamOf(tc.UpstreamURL), string(tc.UpstreamAPIKey)
+		base, key := upstreamOf(tc.Vendor, tc.UpstreamURL), string(tc.UpstreamAPIKey)
 		if tc.UpstreamURL == "" && key == "" {
-			key = tiquosim.DefaultAPIKey
+			key = simkit.DefaultAPIKey
 		}
-		t, err := newTenant(tc.Name, base, key, nil, nil)
+		t, err := newTenant(tc, base, key, nil, nil)
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -290,37 +295,85 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
-// startSimulator starts the in-process simulator when a tenant (or
-// passthrough) has no upstream URL, accepting those tenants' upstream keys,
-// and returns its URL.
-func (a *app) startSimulator(cfg config, log *slog.Logger) (string, error) {
-	var keys []string
-	needed := cfg.AuthMode == authPassthrough && cfg.UpstreamURL == ""
-	for _, t := range cfg.Tenants {
-		if t.UpstreamURL == "" {
-			needed = true
-			if t.UpstreamAPIKey != "" {
-				keys = append(keys, string(t.UpstreamAPIKey))
-			}
+// startSimulators starts the in-process simulator of each vendor that a
+// tenant (or passthrough) without an upstream URL has, accepting those
+// tenants' upstream keys, and returns their URLs by vendor.
+func (a *app) startSimulators(cfg config, log *slog.Logger) (map[customer.Vendor]string, error) {
+	type need struct {
+		keys, stores []string
+		keyless      bool
+	}
+	needs := map[customer.Vendor]*need{}
+	add := func(v customer.Vendor, key, store string) {
+		n := needs[v]
+		if n == nil {
+			n = &need{}
+			needs[v] = n
+		}
+		if key == "" {
+			n.keyless = true
+		} else {
+			n.keys = append(n.keys, key)
+		}
+		if store != "" {
+			n.stores = append(n.stores, store)
 		}
 	}
-	if !needed {
-		return "", nil
+	if cfg.AuthMode == authPassthrough && cfg.UpstreamURL == "" {
+		add(cfg.UpstreamVendor, "", cfg.KomerzaStoreID)
 	}
-	if len(keys) > 0 && len(keys) < len(cfg.Tenants) {
-		keys = append(keys, tiquosim.DefaultAPIKey)
+	for _, t := range cfg.Tenants {
+		if t.UpstreamURL == "" {
+			add(t.Vendor, string(t.UpstreamAPIKey), t.StoreID)
+		}
 	}
-	sim := tiquosim.New(tiquosim.Options{Customers: cfg.SimCustomers, APIKeys: keys})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("simulator: %w", err)
+	urls := map[customer.Vendor]string{}
+	for _, v := range []customer.Vendor{customer.Tiquo, customer.Komerza} {
+		n := needs[v]
+		if n == nil {
+			continue
+		}
+		keys := n.keys
+		if len(keys) > 0 && n.keyless {
+			keys = append(keys, simkit.DefaultAPIKey)
+		}
+		var (
+			sim  http.Handler
+			size int
+		)
+		switch v {
+		case customer.Komerza:
+			store := komerzasim.DefaultStore
+			if len(n.stores) > 0 {
+				store = n.stores[0]
+			}
+			k := komerzasim.New(komerzasim.Options{Customers: cfg.SimCustomers, APIKeys: keys, Store: store})
+			sim, size = k, k.Len()
+		default:
+			t := tiquosim.New(tiquosim.Options{Customers: cfg.SimCustomers, APIKeys: keys})
+			sim, size = t, t.Len()
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("simulator: %w", err)
+		}
+		simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
+		go simSrv.Serve(ln)
+		a.closers = append(a.closers, simSrv.Close)
+		log.Info("UPSTREAM_URL is not set: serving demo data from the in-process "+vendorTitle(v)+" simulator",
+			"vendor", v.Name(), "customers", size)
+		urls[v] = "http://" + ln.Addr().String()
 	}
-	simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
-	go simSrv.Serve(ln)
-	a.closers = append(a.closers, simSrv.Close)
-	log.Info("UPSTREAM_URL is not set: serving demo data from the in-process Tiquo simulator",
-		"customers", sim.Len())
-	return "http://" + ln.Addr().String(), nil
+	return urls, nil
+}
+
+// vendorTitle is v's name as the vendor writes it, e.g. "Komerza".
+func vendorTitle(v customer.Vendor) string {
+	n := v.Name()
+	if n == "" {
+		return n
+	}
+	return strings.ToUpper(n[:1]) + n[1:]
 }
 
 // addUpstream records the address /readyz dials for tenant's upstream.

@@ -2,6 +2,10 @@ package main
 
 import (
 	"bytes"
+	"customergraph/internal/cache"
+	"customergraph/internal/customer"
+	"customergraph/internal/identifier"
+	"customergraph/internal/sim/komerzasim"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,9 +21,22 @@ import (
 // see each other's entries.
 type tenantConfig struct {
 	Name           string
-	UpstreamURL    string // "" is the in-process simulator
+	Vendor         customer.Vendor
+	UpstreamURL    string // "" is the vendor's in-process simulator
 	UpstreamAPIKey secret
+	StoreID        string // Komerza's store, canonical (lower case)
 	ClientKeys     []secret
+}
+
+// namespace returns the tenant's cache namespace: derived from the
+// account (vendor, upstream URL, store, key) and salt, so tenants sharing
+// one Redis never see each other's entries. A Tiquo account's parts are
+// its URL and key alone, as they always were.
+func (t tenantConfig) namespace(baseURL, key, salt string) string {
+	if t.Vendor == customer.Tiquo || t.Vendor == "" {
+		return cache.Namespace(baseURL, key, salt)
+	}
+	return cache.Namespace(t.Vendor.Name()+" "+baseURL+" "+t.StoreID, key, salt)
 }
 
 // tenantTable is the JSON form of TENANTS and of the file TENANTS_FILE
@@ -29,8 +46,16 @@ type tenantConfig struct {
 //	  {"name": "acme",
 //	   "upstreamUrl": "https://api.tiquo.app/api/v1",
 //	   "upstreamApiKeyEnv": "ACME_TIQUO_KEY",
-//	   "clientKeysEnv": "ACME_CLIENT_KEYS"}
+//	   "clientKeysEnv": "ACME_CLIENT_KEYS"},
+//	  {"name": "shop", "vendor": "komerza",
+//	   "upstreamUrl": "https://api.komerza.com",
+//	   "storeId": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+//	   "upstreamApiKeyEnv": "SHOP_KOMERZA_KEY",
+//	   "clientKeysEnv": "SHOP_CLIENT_KEYS"}
 //	]}
+//
+// vendor is "tiquo" (the default), "komerza" or "xtrakit"; Komerza needs
+// storeId.
 //
 // A secret is given either inline (upstreamApiKey, clientKeys) or as the
 // name of an environment variable holding it (upstreamApiKeyEnv, and
@@ -42,6 +67,8 @@ type tenantTable struct {
 
 type tenantRow struct {
 	Name              string   `json:"name"`
+	Vendor            string   `json:"vendor"`
+	StoreID           string   `json:"storeId"`
 	UpstreamURL       string   `json:"upstreamUrl"`
 	UpstreamAPIKey    string   `json:"upstreamApiKey"`
 	UpstreamAPIKeyEnv string   `json:"upstreamApiKeyEnv"`
@@ -84,6 +111,11 @@ func parseTenantTable(data []byte, getenv func(string) string) ([]tenantConfig, 
 			errs = append(errs, where+": name must be 1 to 63 lower-case letters, digits, '-' or '_'")
 		}
 		t := tenantConfig{Name: row.Name, UpstreamURL: strings.TrimSpace(row.UpstreamURL)}
+		var problem string
+		t.Vendor, t.StoreID, problem = vendorOf(row.Vendor, row.StoreID, t.UpstreamURL != "")
+		if problem != "" {
+			errs = append(errs, where+": "+problem)
+		}
 		switch {
 		case row.UpstreamAPIKey != "" && row.UpstreamAPIKeyEnv != "":
 			errs = append(errs, where+": give upstreamApiKey or upstreamApiKeyEnv, not both")
@@ -117,6 +149,37 @@ func parseTenantTable(data []byte, getenv func(string) string) ([]tenantConfig, 
 		out = append(out, t)
 	}
 	return out, errs
+}
+
+// vendorOf reads a tenant's vendor (default Tiquo) and Komerza store ID,
+// which a Komerza tenant with an upstream URL must have (the in-process
+// simulator has a default store). problem says what is wrong, if anything.
+func vendorOf(name, store string, upstreamURL bool) (customer.Vendor, string, string) {
+	v := customer.Tiquo
+	if name = strings.TrimSpace(name); name != "" {
+		var ok bool
+		if v, ok = customer.ParseVendor(name); !ok {
+			return customer.Tiquo, "", fmt.Sprintf("vendor %q: want tiquo or komerza", name)
+		}
+	}
+	store = strings.TrimSpace(store)
+	switch {
+	case v == customer.Xtrakit:
+		return v, "", "vendor xtrakit is not available in this version"
+	case v != customer.Komerza && store != "":
+		return v, "", "storeId is for komerza tenants only"
+	case v != customer.Komerza:
+		return v, "", ""
+	case store == "" && upstreamURL:
+		return v, "", "a komerza tenant needs storeId"
+	case store == "":
+		return v, komerzasim.DefaultStore, ""
+	}
+	id, err := identifier.UUIDs.ParseAs(store, identifier.DocumentID)
+	if err != nil {
+		return v, "", "storeId must be a UUID"
+	}
+	return v, id.String(), ""
 }
 
 // jsonProblem describes a decoding error without quoting the input.
@@ -160,7 +223,7 @@ func checkTenants(ts []tenantConfig) []string {
 			}
 			keys[k] = t.Name
 		}
-		acct := [2]string{t.UpstreamURL, string(t.UpstreamAPIKey)}
+		acct := [2]string{t.Vendor.Name() + " " + t.UpstreamURL + " " + t.StoreID, string(t.UpstreamAPIKey)}
 		if other, ok := accounts[acct]; ok {
 			errs = append(errs, fmt.Sprintf("tenants %q and %q use the same upstream URL and key: make them one tenant", other, t.Name))
 		}
@@ -183,8 +246,8 @@ func (p *parser) loadTenants(c *config) {
 	case table && c.AuthMode == authPassthrough:
 		p.errs = append(p.errs, "AUTH_MODE=passthrough has no tenant table: unset TENANTS and TENANTS_FILE")
 		return
-	case table && (c.UpstreamURL != "" || c.UpstreamAPIKey != "" || len(c.FacadeAPIKeys) > 0):
-		p.errs = append(p.errs, "with a tenant table, UPSTREAM_URL, UPSTREAM_API_KEY and FACADE_API_KEYS go in the table: unset them")
+	case table && (c.UpstreamURL != "" || c.UpstreamAPIKey != "" || len(c.FacadeAPIKeys) > 0 || c.vendorSet):
+		p.errs = append(p.errs, "with a tenant table, UPSTREAM_URL, UPSTREAM_API_KEY, UPSTREAM_VENDOR, KOMERZA_STORE_ID and FACADE_API_KEYS go in the table: unset them")
 		return
 	case c.AuthMode == authPassthrough:
 		if c.UpstreamAPIKey != "" || len(c.FacadeAPIKeys) > 0 {
@@ -192,7 +255,8 @@ func (p *parser) loadTenants(c *config) {
 		}
 		return
 	case !table:
-		c.Tenants = []tenantConfig{{Name: "default", UpstreamURL: c.UpstreamURL, UpstreamAPIKey: c.UpstreamAPIKey, ClientKeys: c.FacadeAPIKeys}}
+		c.Tenants = []tenantConfig{{Name: "default", Vendor: c.UpstreamVendor, UpstreamURL: c.UpstreamURL,
+			UpstreamAPIKey: c.UpstreamAPIKey, StoreID: c.KomerzaStoreID, ClientKeys: c.FacadeAPIKeys}}
 		return
 	}
 	data := []byte(inline)

@@ -16,6 +16,8 @@ import (
 
 	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
+	"customergraph/internal/customer"
+	"customergraph/internal/sim/komerzasim"
 	"customergraph/internal/sim/tiquosim"
 )
 
@@ -35,7 +37,7 @@ func TestTenantTableConfig(t *testing.T) {
 		{
 			name: "default tenant from the single-upstream variables",
 			env:  map[string]string{"UPSTREAM_URL": "https://u.example", "UPSTREAM_API_KEY": upSecret, "FACADE_API_KEYS": clientSecret + ", k2"},
-			want: []tenantConfig{{Name: "default", UpstreamURL: "https://u.example", UpstreamAPIKey: upSecret, ClientKeys: []secret{clientSecret, "k2"}}},
+			want: []tenantConfig{{Name: "default", Vendor: customer.Tiquo, UpstreamURL: "https://u.example", UpstreamAPIKey: upSecret, ClientKeys: []secret{clientSecret, "k2"}}},
 		},
 		{
 			name: "inline table",
@@ -43,19 +45,36 @@ func TestTenantTableConfig(t *testing.T) {
 				{"name":"a","upstreamUrl":"https://a.example","upstreamApiKey":"` + upSecret + `","clientKeys":["ka1","ka2"]},
 				{"name":"b","upstreamUrl":"https://a.example","upstreamApiKey":"other","clientKeys":["kb"]}]}`},
 			want: []tenantConfig{
-				{Name: "a", UpstreamURL: "https://a.example", UpstreamAPIKey: upSecret, ClientKeys: []secret{"ka1", "ka2"}},
-				{Name: "b", UpstreamURL: "https://a.example", UpstreamAPIKey: "other", ClientKeys: []secret{"kb"}},
+				{Name: "a", Vendor: customer.Tiquo, UpstreamURL: "https://a.example", UpstreamAPIKey: upSecret, ClientKeys: []secret{"ka1", "ka2"}},
+				{Name: "b", Vendor: customer.Tiquo, UpstreamURL: "https://a.example", UpstreamAPIKey: "other", ClientKeys: []secret{"kb"}},
 			},
 		},
 		{
 			name: "file with secrets from the environment",
 			env:  map[string]string{"TENANTS_FILE": file, "ACME_UP": upSecret, "ACME_CLIENTS": clientSecret + ",k2"},
-			want: []tenantConfig{{Name: "acme", UpstreamURL: "https://a.example/api/v1", UpstreamAPIKey: upSecret, ClientKeys: []secret{clientSecret, "k2"}}},
+			want: []tenantConfig{{Name: "acme", Vendor: customer.Tiquo, UpstreamURL: "https://a.example/api/v1", UpstreamAPIKey: upSecret, ClientKeys: []secret{clientSecret, "k2"}}},
 		},
 		{
 			name: "simulator tenant",
 			env:  map[string]string{"TENANTS": `{"tenants":[{"name":"demo","clientKeys":["k"]}]}`},
-			want: []tenantConfig{{Name: "demo", ClientKeys: []secret{"k"}}},
+			want: []tenantConfig{{Name: "demo", Vendor: customer.Tiquo, ClientKeys: []secret{"k"}}},
+		},
+		{
+			name: "vendors",
+			env: map[string]string{"TENANTS": `{"tenants":[
+				{"name":"shop","vendor":"Komerza","upstreamUrl":"https://k.example","upstreamApiKey":"` + upSecret + `","storeId":" 3C90C3CC-0D44-4B50-8888-8DD25736052A ","clientKeys":["ks"]},
+				{"name":"demo","vendor":"komerza","clientKeys":["kd"]},
+				{"name":"t","vendor":"tiquo","clientKeys":["kt"]}]}`},
+			want: []tenantConfig{
+				{Name: "shop", Vendor: customer.Komerza, UpstreamURL: "https://k.example", UpstreamAPIKey: upSecret, StoreID: "3c90c3cc-0d44-4b50-8888-8dd25736052a", ClientKeys: []secret{"ks"}},
+				{Name: "demo", Vendor: customer.Komerza, StoreID: komerzasim.DefaultStore, ClientKeys: []secret{"kd"}},
+				{Name: "t", Vendor: customer.Tiquo, ClientKeys: []secret{"kt"}},
+			},
+		},
+		{
+			name: "one Komerza tenant from the environment",
+			env:  map[string]string{"UPSTREAM_VENDOR": "komerza", "KOMERZA_STORE_ID": "3c90c3cc-0d44-4b50-8888-8dd25736052a"},
+			want: []tenantConfig{{Name: "default", Vendor: customer.Komerza, StoreID: "3c90c3cc-0d44-4b50-8888-8dd25736052a"}},
 		},
 		{name: "passthrough", env: map[string]string{"AUTH_MODE": "passthrough", "UPSTREAM_URL": "https://u.example"}},
 		{name: "file env unset", env: map[string]string{"TENANTS_FILE": file}, wantErr: "upstreamApiKeyEnv names ACME_UP, which is not set"},

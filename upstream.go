@@ -12,8 +12,11 @@ import (
 	"customergraph/internal/breaker"
 	"customergraph/internal/budget"
 	"customergraph/internal/cache"
+	"customergraph/internal/customer"
 	"customergraph/internal/guard"
+	"customergraph/internal/komerza"
 	"customergraph/internal/tiquo"
+	"customergraph/internal/upstream"
 	"customergraph/loaders"
 )
 
@@ -50,13 +53,22 @@ func newBreaker(sh upstreamShared, tenant string) *breaker.Breaker {
 	})
 }
 
-// newUpstream returns the client of one upstream key (base URL and
-// credential) with everything that protects it: the circuit breaker br
-// (nil: a breaker of its own, from newBreaker), the pause a 429 asks for
-// and the request budget (kept in Redis under keys, the tenant's
-// keyspace), checked before every attempt, retries included; then
-// metering. Call it once per upstream key.
-func newUpstream(sh upstreamShared, tenant, baseURL, apiKey string, hc *http.Client, keys cache.Keyspace, br *breaker.Breaker) (loaders.Upstream, error) {
+// account is one upstream account: a vendor's API at a base URL, with its
+// credential and, for Komerza, the store.
+type account struct {
+	vendor  customer.Vendor
+	baseURL string
+	apiKey  string
+	storeID string
+}
+
+// newUpstream returns the vendor adapter of one upstream account with
+// everything that protects it: the circuit breaker br (nil: a breaker of
+// its own, from newBreaker), the pause a 429 asks for and the request
+// budget (kept in Redis under keys, the tenant's keyspace), checked before
+// every attempt, retries included; then metering. Call it once per
+// account.
+func newUpstream(sh upstreamShared, tenant string, acct account, hc *http.Client, keys cache.Keyspace, br *breaker.Breaker) (loaders.Vendor, error) {
 	cfg, log := sh.cfg, sh.log
 	if br == nil {
 		br = newBreaker(sh, tenant)
@@ -79,30 +91,42 @@ func newUpstream(sh upstreamShared, tenant, baseURL, apiKey string, hc *http.Cli
 			sh.metrics.refused.WithLabelValues(string(r)).Inc()
 		},
 	})
-	before := tiquoBefore(g, func() {
+	before := guardBefore(g, func() {
 		if sh.metrics.remaining != nil {
 			sh.metrics.remaining.WithLabelValues(tenant).Set(float64(lim.Stats().Remaining))
 		}
 	})
-	client, err := tiquo.New(baseURL, apiKey, &tiquo.Options{
+	opts := &upstream.Options{
 		// An attempt never outlasts the request it is for.
 		Timeout:    min(cfg.UpstreamTimeout, cfg.RequestTimeout),
 		Before:     before,
 		HTTPClient: hc,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("upstream client: %w", err)
 	}
-	return sh.metrics.meter(client), nil
+	var v loaders.Vendor
+	switch acct.vendor {
+	case customer.Komerza:
+		c, err := komerza.New(acct.baseURL, acct.apiKey, acct.storeID, opts)
+		if err != nil {
+			return nil, fmt.Errorf("upstream client: %w", err)
+		}
+		v = komerza.NewAdapter(c)
+	default:
+		c, err := tiquo.New(acct.baseURL, acct.apiKey, opts)
+		if err != nil {
+			return nil, fmt.Errorf("upstream client: %w", err)
+		}
+		v = tiquo.NewAdapter(c)
+	}
+	return sh.metrics.meter(v), nil
 }
 
-// tiquoBefore adapts g to the Tiquo client's hook. A refusal becomes the
+// guardBefore adapts g to the vendor clients' hook. A refusal becomes the
 // call's error: ErrUnavailable for an open circuit, ErrRateLimited for a
 // pause or a spent budget, each with its RetryAfter, so that the error
 // presenter and the loaders' stale-if-error treat it as the upstream's own.
 // taken is called after each Before that reached the budget.
-func tiquoBefore(g *guard.Guard, taken func()) func(context.Context, string) (func(tiquo.Result), error) {
-	return func(ctx context.Context, _ string) (func(tiquo.Result), error) {
+func guardBefore(g *guard.Guard, taken func()) func(context.Context, string) (func(upstream.Result), error) {
+	return func(ctx context.Context, _ string) (func(upstream.Result), error) {
 		after, err := g.Before(ctx)
 		taken()
 		if err != nil {
@@ -110,17 +134,17 @@ func tiquoBefore(g *guard.Guard, taken func()) func(context.Context, string) (fu
 			if !errors.As(err, &r) {
 				return nil, err
 			}
-			kind := tiquo.ErrRateLimited
+			kind := upstream.ErrRateLimited
 			if r.Reason == guard.ReasonBreaker {
-				kind = tiquo.ErrUnavailable
+				kind = upstream.ErrUnavailable
 			}
-			return nil, &tiquo.Error{Kind: kind, RetryAfter: r.RetryAfter, Err: r}
+			return nil, &upstream.Error{Kind: kind, RetryAfter: r.RetryAfter, Err: r}
 		}
-		return func(res tiquo.Result) {
+		return func(res upstream.Result) {
 			after(guard.Outcome{
 				Status:     res.Status,
 				RetryAfter: res.RetryAfter,
-				Failed:     errors.Is(res.Err, tiquo.ErrUnavailable),
+				Failed:     errors.Is(res.Err, upstream.ErrUnavailable),
 			})
 		}, nil
 	}

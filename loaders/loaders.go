@@ -33,7 +33,7 @@ type Loaders struct {
 
 	mu         sync.Mutex
 	stale      []StaleField
-	prefetched map[identifier.ID]error        // failures of Prefetch, served to the lookups
+	prefetched map[identifier.ID]error       // failures of Prefetch, served to the lookups
 	partial    map[string]*customer.Customer // by ID: the records Complete asks contacts for
 }
 
