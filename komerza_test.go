@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -225,6 +227,17 @@ func TestKomerzaFieldMapping(t *testing.T) {
 		if got := k.stats(); got.Get != 1 || got.Total != 1 {
 			t.Errorf("lookup of %s by ID cost %+v; want 1 GET", id, got)
 		}
+	}
+	// node finds a Komerza customer by its UUID too, here from the cache.
+	var node struct {
+		Node *struct{ ID, Vendor string }
+	}
+	m.query("komerza", `query($id: ID!) { node(id: $id) { id ... on Customer { vendor } } }`, map[string]any{"id": ids[0]}, &node)
+	if node.Node == nil || node.Node.ID != ids[0] || node.Node.Vendor != "KOMERZA" {
+		t.Errorf("node(%s) = %+v; want the Komerza customer", ids[0], node.Node)
+	}
+	if got := k.stats(); got.Total != 1 {
+		t.Errorf("node of a cached customer cost %d calls; want 0", got.Total-1)
 	}
 	// The Tiquo tenant's answers keep their shape: a customer number, an
 	// updatedAt, and no Komerza fields.
@@ -638,5 +651,62 @@ func TestVendorsIsolated(t *testing.T) {
 	}
 	if counts["tiquo"] == 0 || counts["komerza"] == 0 {
 		t.Errorf("keys per tenant %v; want both tenants to have cached entries", counts)
+	}
+}
+
+// TestKomerzaSlowReadDoesNotOverwriteUpdate: Komerza has no update time,
+// so a record is versioned by when the facade knew it current. A read
+// answered before a balance update but landing after it must not replace
+// the updated record, under the ID or the email.
+func TestKomerzaSlowReadDoesNotOverwriteUpdate(t *testing.T) {
+	m := newMultiStackWith(t, multiOptions{customers: 10, vendors: []string{"komerza"},
+		wrap: func(_ string, sim http.Handler) http.Handler {
+			// GETs of one customer are answered at once, but their
+			// responses take 400ms to arrive.
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodGet && strings.Count(r.URL.Path, "/") >= 4 && !strings.Contains(r.URL.Path, "/search/") {
+					rec := httptest.NewRecorder()
+					sim.ServeHTTP(rec, r)
+					time.Sleep(400 * time.Millisecond)
+					for k, v := range rec.Header() {
+						w.Header()[k] = v
+					}
+					w.WriteHeader(rec.Code)
+					w.Write(rec.Body.Bytes())
+					return
+				}
+				sim.ServeHTTP(w, r)
+			})
+		}})
+	k := m.tenants["komerza"]
+	c := k.customers()[2]
+	email := strings.ToLower(*c.Email)
+	done := make(chan *response)
+	go func() {
+		done <- m.post("komerza", `query($e: String!) { customer(email: $e) { balance } }`, map[string]any{"e": email})
+	}()
+	time.Sleep(150 * time.Millisecond) // the read has been answered, in transit
+	var upd struct {
+		UpdateCustomer struct{ Customer *struct{ Balance float64 } }
+	}
+	m.query("komerza", `mutation($id: ID!) { updateCustomer(id: $id, input: {balance: 4242.5}) { customer { balance } } }`, map[string]any{"id": c.ID}, &upd)
+	if u := upd.UpdateCustomer.Customer; u == nil || u.Balance != 4242.5 {
+		t.Fatalf("update = %+v; want balance 4242.5", u)
+	}
+	if r := <-done; len(r.Errors) > 0 {
+		t.Fatalf("slow read: %+v", r.Errors)
+	}
+	time.Sleep(50 * time.Millisecond) // the slow read's write-back lands
+	k.reset()
+	var out struct {
+		A, B struct{ Balance float64 }
+	}
+	m.query("komerza", `query($e: String!, $id: ID!) { a: customer(email: $e) { balance } b: customer(id: $id) { balance } }`,
+		map[string]any{"e": email, "id": c.ID}, &out)
+	if out.A.Balance != 4242.5 || out.B.Balance != 4242.5 {
+		t.Errorf("after the update: by email %v, by ID %v; want 4242.5 for both", out.A.Balance, out.B.Balance)
+	}
+	if st := k.stats(); st.Total != 0 {
+		t.Errorf("reads after the update cost %+v; want none (served from the write-through)", st)
 	}
 }

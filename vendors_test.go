@@ -45,6 +45,22 @@ type multiStack struct {
 // named and a facade with a tenant for each, named after its vendor.
 func newMultiStack(t *testing.T, customers int, vendors ...string) *multiStack {
 	t.Helper()
+	return newMultiStackWith(t, multiOptions{customers: customers, vendors: vendors})
+}
+
+// multiOptions configure newMultiStackWith.
+type multiOptions struct {
+	customers int
+	vendors   []string
+	// wrap, if set, wraps each vendor's simulator: to delay or watch its
+	// requests.
+	wrap func(vendor string, sim http.Handler) http.Handler
+}
+
+// newMultiStackWith is newMultiStack with options.
+func newMultiStackWith(t *testing.T, o multiOptions) *multiStack {
+	t.Helper()
+	customers, vendors := o.customers, o.vendors
 	m := &multiStack{t: t, tenants: map[string]*vendorSim{}, logs: &syncBuffer{}}
 	var rows []map[string]any
 	for i, v := range vendors {
@@ -55,6 +71,9 @@ func newMultiStack(t *testing.T, customers int, vendors ...string) *multiStack {
 			h = komerzasim.New(komerzasim.Options{Customers: customers, Store: testStore, APIKeys: []string{upKey}})
 		default:
 			h = tiquosim.New(tiquosim.Options{Customers: customers, APIKeys: []string{upKey}})
+		}
+		if o.wrap != nil {
+			h = o.wrap(v, h)
 		}
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
