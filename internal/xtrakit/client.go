@@ -106,7 +106,8 @@ type ListParams struct {
 // ListCustomers returns every customer that matches p, in the API's order,
 // from one response (see the package comment for its size limit). The API
 // prints data.customers as an object in its docs: an array and an object
-// whose values are customers are both accepted. A date that is not
+// whose values are customers are both accepted. A customer without an ID
+// makes the response ErrUnexpected. A date that is not
 // YYYY-MM-DD, or a negative GroupID, is an ErrValidation without a request.
 func (c *Client) ListCustomers(ctx context.Context, p ListParams) ([]Customer, error) {
 	q := url.Values{}
@@ -310,27 +311,30 @@ func decodeCustomerData(data json.RawMessage) (*Customer, []Group, error) {
 }
 
 // decodeListData decodes the data of a list response: {"customers": ...}.
-// An empty array or null as data is an empty list.
+// Data that is itself an array (empty, as PHP writes an empty map, or of
+// customers) or null is taken for the list. Every customer must have an ID.
 func decodeListData(data json.RawMessage) ([]Customer, error) {
-	if !isObject(data) {
-		var empty []json.RawMessage
-		if json.Unmarshal(data, &empty) == nil && len(empty) == 0 {
-			return nil, nil
+	list := data
+	if isObject(data) {
+		var d struct {
+			Customers json.RawMessage `json:"customers"`
 		}
-		return nil, errors.New("data is not an object")
+		if err := json.Unmarshal(data, &d); err != nil {
+			return nil, fmt.Errorf("decode data: %w", err)
+		}
+		if d.Customers == nil {
+			return nil, errors.New("response has no customers")
+		}
+		list = d.Customers
 	}
-	var d struct {
-		Customers json.RawMessage `json:"customers"`
-	}
-	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, fmt.Errorf("decode data: %w", err)
-	}
-	if d.Customers == nil {
-		return nil, errors.New("response has no customers")
-	}
-	customers, err := decodeList[Customer](d.Customers)
+	customers, err := decodeList[Customer](list)
 	if err != nil {
 		return nil, fmt.Errorf("decode customers: %w", err)
+	}
+	for i := range customers {
+		if customers[i].ID <= 0 {
+			return nil, fmt.Errorf("customer %d of the list has no ID", i+1)
+		}
 	}
 	return customers, nil
 }

@@ -364,7 +364,9 @@ func TestListShapes(t *testing.T) {
 		{"no customers", `{"status":200,"data":{"total":3}}`, nil, false},
 		{"customers a string", `{"status":200,"data":{"customers":"none"}}`, nil, false},
 		{"paginator", `{"status":200,"data":{"customers":{"current_page":1,"data":[]}}}`, nil, false},
-		{"data an array of customers", `{"status":200,"data":[` + customerJSON(1) + `]}`, nil, false},
+		{"data an array of customers", `{"status":200,"data":[` + customerJSON(1) + `]}`, []int64{1}, true},
+		{"data a string", `{"status":200,"data":"none"}`, nil, false},
+		{"customer without an ID", `{"status":200,"data":{"customers":[` + customerJSON(1) + `,{"customer_name":"x"}]}}`, nil, false},
 		{"bad item", `{"status":200,"data":{"customers":[{"id":"x"}]}}`, nil, false},
 		{"garbage", `{"status":200,"data":{"customers":[`, nil, false},
 	} {
