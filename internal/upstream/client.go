@@ -296,17 +296,15 @@ func (c *Caller) try(ctx context.Context, op, method, path string, body []byte) 
 		resp.Body.Close()
 	}()
 	status = resp.StatusCode
-	tooLarge := &Error{API: c.api, Op: op, Kind: ErrUnexpected, Status: status,
-		Err: fmt.Errorf("response body larger than %d bytes", c.maxBody)}
 	if resp.ContentLength > c.maxBody {
-		return nil, status, false, tooLarge
+		return nil, status, false, c.tooLarge(op, status)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	if err != nil {
 		return nil, status, ctx.Err() == nil, c.transportError(ctx, actx, op, status, err)
 	}
 	if int64(len(b)) > c.maxBody {
-		return nil, status, false, tooLarge
+		return nil, status, false, c.tooLarge(op, status)
 	}
 	if status >= 200 && status <= 299 {
 		return b, status, false, nil
@@ -320,6 +318,11 @@ func (c *Caller) try(ctx context.Context, op, method, path string, body []byte) 
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return nil, status, e.Kind == ErrUnavailable, e
+}
+
+func (c *Caller) tooLarge(op string, status int) error {
+	return &Error{API: c.api, Op: op, Kind: ErrUnexpected, Status: status,
+		Err: fmt.Errorf("response body larger than %d bytes", c.maxBody)}
 }
 
 // transportError classifies a failure to get or read a response: the
