@@ -17,6 +17,7 @@ type config struct {
 	Port            int
 	UpstreamVendor  customer.Vendor // the one-tenant form's vendor
 	KomerzaStoreID  string          // the one-tenant form's Komerza store
+	TimeZone        *time.Location  // the one-tenant form's Xtrakit time zone
 	vendorSet       bool            // UPSTREAM_VENDOR or KOMERZA_STORE_ID is set
 	UpstreamURL     string          // "" runs the in-process simulator
 	UpstreamAPIKey  secret
@@ -176,6 +177,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.UpstreamVendor, c.KomerzaStoreID, problem = vendorOf(vendor, store, c.UpstreamURL != "")
 	if problem != "" {
 		p.errs = append(p.errs, "UPSTREAM_VENDOR and KOMERZA_STORE_ID: "+problem)
+	}
+	if tz := getenv("XTRAKIT_TIME_ZONE"); tz != "" {
+		c.vendorSet = true
+		if c.TimeZone, problem = timeZoneOf(c.UpstreamVendor, tz); problem != "" {
+			p.errs = append(p.errs, "XTRAKIT_TIME_ZONE: "+problem)
+		}
 	}
 	c.UpstreamAPIKey = secret(strings.TrimSpace(getenv("UPSTREAM_API_KEY")))
 	c.RedisURL = secret(strings.TrimSpace(getenv("REDIS_URL")))

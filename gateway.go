@@ -399,11 +399,11 @@ func (u *watchedUpstream) List(ctx context.Context, p customer.ListParams) (*cus
 	return page, u.watch(err)
 }
 
-func (u *watchedUpstream) Update(ctx context.Context, id string, p customer.Patch) (*customer.Customer, error) {
+func (u *watchedUpstream) Update(ctx context.Context, id string, current *customer.Customer, p customer.Patch) (*customer.Customer, error) {
 	if err := u.keys.call(); err != nil {
 		return nil, refusal(err)
 	}
-	c, err := u.next.Update(ctx, id, p)
+	c, err := u.next.Update(ctx, id, current, p)
 	return c, u.watch(err)
 }
 

@@ -116,9 +116,9 @@ func (m *meteredUpstream) List(ctx context.Context, p customer.ListParams) (*cus
 	return page, err
 }
 
-func (m *meteredUpstream) Update(ctx context.Context, id string, p customer.Patch) (*customer.Customer, error) {
+func (m *meteredUpstream) Update(ctx context.Context, id string, current *customer.Customer, p customer.Patch) (*customer.Customer, error) {
 	start := time.Now()
-	c, err := m.next.Update(ctx, id, p)
+	c, err := m.next.Update(ctx, id, current, p)
 	m.observe("update", start, err)
 	return c, err
 }

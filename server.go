@@ -21,6 +21,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // tenants' time zones, on machines without a zoneinfo database
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -46,6 +47,7 @@ import (
 	"customergraph/internal/sim/komerzasim"
 	"customergraph/internal/sim/simkit"
 	"customergraph/internal/sim/tiquosim"
+	"customergraph/internal/sim/xtrakitsim"
 	"customergraph/internal/upstream"
 	"customergraph/loaders"
 	"customergraph/resolvers"
@@ -212,7 +214,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			clients[u.Host] = hc
 		}
 		ns := tc.namespace(upstreamURL, key, cfg.CacheNamespace)
-		acct := account{vendor: tc.Vendor, baseURL: upstreamURL, apiKey: key, storeID: tc.StoreID}
+		acct := account{vendor: tc.Vendor, baseURL: upstreamURL, apiKey: key, storeID: tc.StoreID, timeZone: tc.TimeZone}
 		up, err := newUpstream(shared, name, acct, hc, cache.NewKeyspace(ns), br)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %q: %w", name, err)
@@ -249,7 +251,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		// The keys share one upstream, and so one breaker: an outage
 		// opens it for every key at once.
 		br := newBreaker(shared, "passthrough")
-		tc := tenantConfig{Name: "passthrough", Vendor: cfg.UpstreamVendor, StoreID: cfg.KomerzaStoreID}
+		tc := tenantConfig{Name: "passthrough", Vendor: cfg.UpstreamVendor, StoreID: cfg.KomerzaStoreID, TimeZone: cfg.TimeZone}
 		g.pass, err = newPassthrough(cfg.PassthroughKeys, cfg.PassthroughVerifyRate, cfg.AuthVerifyTTL, cfg.StaleIfError, func(key string, keys *keyState) (*tenant, error) {
 			return newTenant(tc, base, key, keys, br)
 		})
@@ -328,7 +330,7 @@ func (a *app) startSimulators(cfg config, log *slog.Logger) (map[customer.Vendor
 		}
 	}
 	urls := map[customer.Vendor]string{}
-	for _, v := range []customer.Vendor{customer.Tiquo, customer.Komerza} {
+	for _, v := range []customer.Vendor{customer.Tiquo, customer.Komerza, customer.Xtrakit} {
 		n := needs[v]
 		if n == nil {
 			continue
@@ -349,6 +351,9 @@ func (a *app) startSimulators(cfg config, log *slog.Logger) (map[customer.Vendor
 			}
 			k := komerzasim.New(komerzasim.Options{Customers: cfg.SimCustomers, APIKeys: keys, Store: store})
 			sim, size = k, k.Len()
+		case customer.Xtrakit:
+			x := xtrakitsim.New(xtrakitsim.Options{Customers: cfg.SimCustomers, APIKeys: keys})
+			sim, size = x, x.Len()
 		default:
 			t := tiquosim.New(tiquosim.Options{Customers: cfg.SimCustomers, APIKeys: keys})
 			sim, size = t, t.Len()
@@ -444,7 +449,7 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 	// limit and for admission. A connection costs its page size times that
 	// plus what each node asks for.
 	const recordCost = 10
-	c.Complexity.Query.Customers = func(child int, first *int, _ *string, _ *string, _ *customer.Status, _ *model.CustomerParameterFilter) int {
+	c.Complexity.Query.Customers = func(child int, first *int, _ *string, _ *string, _ *customer.Status, _ *model.CustomerParameterFilter, _ *string) int {
 		n := 50
 		if first != nil {
 			n = min(max(*first, 1), 1_000_000)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // tenantConfig is one row of the tenant table: an upstream account and the
@@ -24,7 +25,8 @@ type tenantConfig struct {
 	Vendor         customer.Vendor
 	UpstreamURL    string // "" is the vendor's in-process simulator
 	UpstreamAPIKey secret
-	StoreID        string // Komerza's store, canonical (lower case)
+	StoreID        string         // Komerza's store, canonical (lower case)
+	TimeZone       *time.Location // Xtrakit's zone-less timestamps are read in it; nil: UTC
 	ClientKeys     []secret
 }
 
@@ -55,7 +57,8 @@ func (t tenantConfig) namespace(baseURL, key, salt string) string {
 //	]}
 //
 // vendor is "tiquo" (the default), "komerza" or "xtrakit"; Komerza needs
-// storeId.
+// storeId; Xtrakit may give timeZone (IANA, default UTC), the zone its
+// timestamps are written in.
 //
 // A secret is given either inline (upstreamApiKey, clientKeys) or as the
 // name of an environment variable holding it (upstreamApiKeyEnv, and
@@ -69,6 +72,7 @@ type tenantRow struct {
 	Name              string   `json:"name"`
 	Vendor            string   `json:"vendor"`
 	StoreID           string   `json:"storeId"`
+	TimeZone          string   `json:"timeZone"`
 	UpstreamURL       string   `json:"upstreamUrl"`
 	UpstreamAPIKey    string   `json:"upstreamApiKey"`
 	UpstreamAPIKeyEnv string   `json:"upstreamApiKeyEnv"`
@@ -116,6 +120,9 @@ func parseTenantTable(data []byte, getenv func(string) string) ([]tenantConfig, 
 		if problem != "" {
 			errs = append(errs, where+": "+problem)
 		}
+		if t.TimeZone, problem = timeZoneOf(t.Vendor, row.TimeZone); problem != "" {
+			errs = append(errs, where+": "+problem)
+		}
 		switch {
 		case row.UpstreamAPIKey != "" && row.UpstreamAPIKeyEnv != "":
 			errs = append(errs, where+": give upstreamApiKey or upstreamApiKeyEnv, not both")
@@ -159,13 +166,11 @@ func vendorOf(name, store string, upstreamURL bool) (customer.Vendor, string, st
 	if name = strings.TrimSpace(name); name != "" {
 		var ok bool
 		if v, ok = customer.ParseVendor(name); !ok {
-			return customer.Tiquo, "", fmt.Sprintf("vendor %q: want tiquo or komerza", name)
+			return customer.Tiquo, "", fmt.Sprintf("vendor %q: want tiquo, komerza or xtrakit", name)
 		}
 	}
 	store = strings.TrimSpace(store)
 	switch {
-	case v == customer.Xtrakit:
-		return v, "", "vendor xtrakit is not available in this version"
 	case v != customer.Komerza && store != "":
 		return v, "", "storeId is for komerza tenants only"
 	case v != customer.Komerza:
@@ -180,6 +185,23 @@ func vendorOf(name, store string, upstreamURL bool) (customer.Vendor, string, st
 		return v, "", "storeId must be a UUID"
 	}
 	return v, id.String(), ""
+}
+
+// timeZoneOf reads a tenant's time zone: an IANA name, for Xtrakit's
+// zone-less timestamps (default UTC).
+func timeZoneOf(v customer.Vendor, name string) (*time.Location, string) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return nil, ""
+	case v != customer.Xtrakit:
+		return nil, "timeZone is for xtrakit tenants only"
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Sprintf("timeZone %q is not an IANA time zone such as Africa/Accra", name)
+	}
+	return loc, ""
 }
 
 // jsonProblem describes a decoding error without quoting the input.
@@ -256,7 +278,7 @@ func (p *parser) loadTenants(c *config) {
 		return
 	case !table:
 		c.Tenants = []tenantConfig{{Name: "default", Vendor: c.UpstreamVendor, UpstreamURL: c.UpstreamURL,
-			UpstreamAPIKey: c.UpstreamAPIKey, StoreID: c.KomerzaStoreID, ClientKeys: c.FacadeAPIKeys}}
+			UpstreamAPIKey: c.UpstreamAPIKey, StoreID: c.KomerzaStoreID, TimeZone: c.TimeZone, ClientKeys: c.FacadeAPIKeys}}
 		return
 	}
 	data := []byte(inline)

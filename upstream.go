@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -17,6 +18,7 @@ import (
 	"customergraph/internal/komerza"
 	"customergraph/internal/tiquo"
 	"customergraph/internal/upstream"
+	"customergraph/internal/xtrakit"
 	"customergraph/loaders"
 )
 
@@ -56,10 +58,11 @@ func newBreaker(sh upstreamShared, tenant string) *breaker.Breaker {
 // account is one upstream account: a vendor's API at a base URL, with its
 // credential and, for Komerza, the store.
 type account struct {
-	vendor  customer.Vendor
-	baseURL string
-	apiKey  string
-	storeID string
+	vendor   customer.Vendor
+	baseURL  string
+	apiKey   string
+	storeID  string
+	timeZone *time.Location
 }
 
 // newUpstream returns the vendor adapter of one upstream account with
@@ -110,6 +113,12 @@ func newUpstream(sh upstreamShared, tenant string, acct account, hc *http.Client
 			return nil, fmt.Errorf("upstream client: %w", err)
 		}
 		v = komerza.NewAdapter(c)
+	case customer.Xtrakit:
+		c, err := xtrakit.New(acct.baseURL, acct.apiKey, opts)
+		if err != nil {
+			return nil, fmt.Errorf("upstream client: %w", err)
+		}
+		v = xtrakit.NewAdapter(c, acct.timeZone)
 	default:
 		c, err := tiquo.New(acct.baseURL, acct.apiKey, opts)
 		if err != nil {

@@ -12,10 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"customergraph/internal/cache/cachetest"
 	"customergraph/internal/sim/komerzasim"
 	"customergraph/internal/sim/simkit"
 	"customergraph/internal/sim/tiquosim"
+	"customergraph/internal/sim/xtrakitsim"
 )
 
 // testStore is the Komerza store of the suite's Komerza tenants.
@@ -39,7 +42,13 @@ type multiStack struct {
 	cfg     config
 	tenants map[string]*vendorSim // by vendor name
 	logs    *syncBuffer
+	table   string // the TENANTS of the facade
+	redis   string // its Redis address
 }
+
+func (m *multiStack) redisURL() string { return "redis://" + m.redis }
+
+func (m *multiStack) redisClient() redis.UniversalClient { return cachetest.Client(m.t) }
 
 // newMultiStack starts a simulator of customers customers for each vendor
 // named and a facade with a tenant for each, named after its vendor.
@@ -69,6 +78,8 @@ func newMultiStackWith(t *testing.T, o multiOptions) *multiStack {
 		switch v {
 		case "komerza":
 			h = komerzasim.New(komerzasim.Options{Customers: customers, Store: testStore, APIKeys: []string{upKey}})
+		case "xtrakit":
+			h = xtrakitsim.New(xtrakitsim.Options{Customers: customers, APIKeys: []string{upKey}})
 		default:
 			h = tiquosim.New(tiquosim.Options{Customers: customers, APIKeys: []string{upKey}})
 		}
@@ -87,9 +98,10 @@ func newMultiStackWith(t *testing.T, o multiOptions) *multiStack {
 		rows = append(rows, row)
 	}
 	table, _ := json.Marshal(map[string]any{"tenants": rows})
+	m.table, m.redis = string(table), cachetest.Redis(t)
 	env := map[string]string{
 		"TENANTS":         string(table),
-		"REDIS_URL":       "redis://" + cachetest.Redis(t),
+		"REDIS_URL":       "redis://" + m.redis,
 		"CACHE_NAMESPACE": cachetest.Namespace(t),
 		"LOG_LEVEL":       "debug",
 	}

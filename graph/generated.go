@@ -143,7 +143,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Customer             func(childComplexity int, id *string, customerNumber *string, email *string, phone *string) int
 		CustomerByIdentifier func(childComplexity int, identifier string) int
-		Customers            func(childComplexity int, first *int, after *string, search *string, status *customer.Status, parameter *model.CustomerParameterFilter) int
+		Customers            func(childComplexity int, first *int, after *string, search *string, status *customer.Status, parameter *model.CustomerParameterFilter, group *string) int
 		Node                 func(childComplexity int, id string) int
 	}
 
@@ -193,7 +193,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Customer(ctx context.Context, id *string, customerNumber *string, email *string, phone *string) (*customer.Customer, error)
 	CustomerByIdentifier(ctx context.Context, identifier string) (*customer.Customer, error)
-	Customers(ctx context.Context, first *int, after *string, search *string, status *customer.Status, parameter *model.CustomerParameterFilter) (*model.CustomerConnection, error)
+	Customers(ctx context.Context, first *int, after *string, search *string, status *customer.Status, parameter *model.CustomerParameterFilter, group *string) (*model.CustomerConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -681,7 +681,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Customers(childComplexity, args["first"].(*int), args["after"].(*string), args["search"].(*string), args["status"].(*customer.Status), args["parameter"].(*model.CustomerParameterFilter)), true
+		return e.ComplexityRoot.Query.Customers(childComplexity, args["first"].(*int), args["after"].(*string), args["search"].(*string), args["status"].(*customer.Status), args["parameter"].(*model.CustomerParameterFilter), args["group"].(*string)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -949,6 +949,8 @@ type Query {
     search: String
     status: CustomerStatus
     parameter: CustomerParameterFilter
+    "Only the customers of this customer group (Xtrakit)."
+    group: ID
   ): CustomerConnection!
 }
 
@@ -1687,6 +1689,14 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["parameter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg5
 	return args, nil
 }
 
@@ -3650,7 +3660,7 @@ func (ec *executionContext) _Query_customers(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Customers(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["search"].(*string), fc.Args["status"].(*customer.Status), fc.Args["parameter"].(*model.CustomerParameterFilter))
+			return ec.Resolvers.Query().Customers(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["search"].(*string), fc.Args["status"].(*customer.Status), fc.Args["parameter"].(*model.CustomerParameterFilter), fc.Args["group"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {

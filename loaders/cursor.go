@@ -34,6 +34,9 @@ const (
 	macLen        = 16
 	// maxCursorLen bounds what decode reads: upstream cursors are short.
 	maxCursorLen = 1024
+	// maxSkip bounds a position's skip: within an upstream page, or into
+	// the whole list of a vendor whose list is unpaginated.
+	maxSkip = 1 << 24
 )
 
 func (c cursorCodec) encode(p position, filters [filterHashLen]byte) string {
@@ -62,7 +65,7 @@ func (c cursorCodec) decode(s string, filters [filterHashLen]byte) (position, er
 		return position{}, ErrBadCursor
 	}
 	skip, n := binary.Uvarint(body[1+filterHashLen:])
-	if n <= 0 || skip > maxPageSize {
+	if n <= 0 || skip > maxSkip {
 		return position{}, ErrBadCursor
 	}
 	return position{up: string(body[1+filterHashLen+n:]), skip: int(skip)}, nil

@@ -3,6 +3,7 @@ package loaders
 import (
 	"context"
 	"crypto/sha256"
+	"strings"
 
 	"customergraph/internal/customer"
 )
@@ -20,6 +21,8 @@ type ListQuery struct {
 	// ParameterID or ParameterName (one at most) filter by a customer
 	// parameter; ParameterValue narrows to an exact value.
 	ParameterID, ParameterName, ParameterValue string
+	// Group keeps the customers of one customer group.
+	Group string
 }
 
 // Edge is one customer of a page with the cursor that continues after it.
@@ -37,7 +40,7 @@ type ListPage struct {
 
 func (q ListQuery) filterHash() [filterHashLen]byte {
 	h := sha256.New()
-	for _, s := range []string{q.Search, string(q.Status), q.ParameterID, q.ParameterName, q.ParameterValue} {
+	for _, s := range []string{q.Search, string(q.Status), q.ParameterID, q.ParameterName, q.ParameterValue, q.Group} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -65,12 +68,16 @@ func (l *Loaders) Customers(ctx context.Context, q ListQuery) (*ListPage, error)
 		}
 		pos = p
 	}
+	if l.s.caps.Unpaginated {
+		return l.customersOfList(ctx, q, pos, filters)
+	}
 	params := customer.ListParams{
 		Search:         q.Search,
 		Status:         q.Status,
 		ParameterID:    q.ParameterID,
 		ParameterName:  q.ParameterName,
 		ParameterValue: q.ParameterValue,
+		Group:          q.Group,
 	}
 
 	var (
@@ -152,8 +159,8 @@ func (s *Service) mergeCached(ctx context.Context, nodes []*customer.Customer) {
 	changed := nodes[:0:0]
 	var unreadable map[string]bool
 	for i, old := range cached {
-		nodes[i] = withDetailsOf(nodes[i], old.c, old.fresh(now))
-		if !old.fresh(now) || old.c == nil || !sameListing(old.c, nodes[i]) {
+		nodes[i] = s.withDetailsOf(nodes[i], old.c, old.fresh(now))
+		if !old.fresh(now) || old.c == nil || !s.sameListing(old.c, nodes[i]) {
 			changed = append(changed, nodes[i])
 		}
 		if old.unreadable {
@@ -170,9 +177,9 @@ func (s *Service) mergeCached(ctx context.Context, nodes []*customer.Customer) {
 // list says of c: the same version, with every contact. For a vendor
 // without update times, the same version is what the list shows being the
 // same.
-func sameListing(old, c *customer.Customer) bool {
-	if old.UpdatedAt == nil || c.UpdatedAt == nil {
-		if old.UpdatedAt != c.UpdatedAt || old.Status != c.Status || !eqPtr(old.VendorStatus, c.VendorStatus) ||
+func (s *Service) sameListing(old, c *customer.Customer) bool {
+	if !s.caps.UpdateTimes || old.UpdatedAt == nil || c.UpdatedAt == nil {
+		if !eqTime(old.UpdatedAt, c.UpdatedAt) || old.Status != c.Status || !eqPtr(old.VendorStatus, c.VendorStatus) ||
 			!eqVal(old.TotalOrders, c.TotalOrders) || !eqVal(old.TotalSpent, c.TotalSpent) || !eqVal(old.AverageOrder, c.AverageOrder) {
 			return false
 		}
@@ -188,4 +195,87 @@ func eqVal[T comparable](a, b *T) bool {
 		return a == b
 	}
 	return *a == *b
+}
+
+// customersOfList pages a vendor whose list is one unpaginated response:
+// the page is cut from the list's snapshot (one list call serves every
+// page of a walk while the snapshot is fresh), searched by the facade, and
+// its cursors are offsets into it.
+func (l *Loaders) customersOfList(ctx context.Context, q ListQuery, pos position, filters [filterHashLen]byte) (*ListPage, error) {
+	if pos.up != "" {
+		return nil, ErrBadCursor
+	}
+	snap, err := l.s.snapshot(ctx, customer.ListParams{Group: q.Group}, l.s.ttl)
+	if err != nil {
+		return nil, err
+	}
+	list := snap.customers
+	if q.Search != "" {
+		list = search(list, q.Search)
+	}
+	start := min(pos.skip, len(list))
+	end := min(start+q.First, len(list))
+	items := make([]*customer.Customer, end-start)
+	for i, c := range list[start:end] {
+		cc := *c // the snapshot is shared: merge into copies
+		items[i] = &cc
+	}
+	l.s.mergeCached(ctx, items)
+	page := &ListPage{Edges: make([]Edge, len(items)), HasNextPage: end < len(list)}
+	for i, c := range items {
+		page.Edges[i] = Edge{Cursor: l.s.cursor.encode(position{skip: start + i + 1}, filters), Node: c}
+		l.prime(ctx, c)
+	}
+	return page, nil
+}
+
+// search returns the customers of list that the facade's search term
+// matches, in order: the term, ignoring case, is part of the display name
+// (or of first and last name), part of the primary email, or — when it
+// has at least three digits and nothing but phone punctuation besides —
+// its digits are part of the primary phone's.
+func search(list []*customer.Customer, term string) []*customer.Customer {
+	t := strings.ToLower(strings.TrimSpace(term))
+	digits := phoneDigits(t)
+	var out []*customer.Customer
+	for _, c := range list {
+		if matchesSearch(c, t, digits) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func matchesSearch(c *customer.Customer, t, digits string) bool {
+	for _, p := range []*string{c.DisplayName, c.FirstName, c.LastName, c.Email()} {
+		if p != nil && strings.Contains(strings.ToLower(*p), t) {
+			return true
+		}
+	}
+	if c.FirstName != nil && c.LastName != nil && strings.Contains(strings.ToLower(*c.FirstName+" "+*c.LastName), t) {
+		return true
+	}
+	if p := c.Phone(); digits != "" && p != nil && strings.Contains(*p, digits) {
+		return true
+	}
+	return false
+}
+
+// phoneDigits returns the digits of t if t looks like (part of) a phone
+// number with at least three digits, else "".
+func phoneDigits(t string) string {
+	var b strings.Builder
+	for _, r := range t {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' || r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
+		default:
+			return ""
+		}
+	}
+	if b.Len() < 3 {
+		return ""
+	}
+	return b.String()
 }

@@ -349,6 +349,9 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 // it as read-only.
 func (s *Service) get(ctx context.Context, id identifier.ID, since time.Time) (*customer.Customer, bool, error) {
 	c, err, leader := s.gets.do(ctx, id, since, func(ctx context.Context) (*customer.Customer, error) {
+		if s.caps.IsIndexed(id.Kind()) {
+			return s.fromIndex(ctx, id)
+		}
 		start := s.now()
 		c, err := s.up.Customer(ctx, id)
 		switch {
@@ -476,7 +479,7 @@ func (s *Service) loadContacts(ctx context.Context, ids []string, partial func(i
 			}
 		}
 		cc := *c // shared with other requests: merge into a copy
-		return withDetailsOf(&cc, old, fresh), leader, nil
+		return s.withDetailsOf(&cc, old, fresh), leader, nil
 	}, fetchHooks{written: func(i int, _ *customer.Customer) { s.contacts.release(ids[i]) }})
 	return results
 }
@@ -577,8 +580,8 @@ func withContactsOf(d, old *customer.Customer) *customer.Customer {
 // withDetailsOf returns l, a record from a list, with the detail fields of
 // old when old has them and both describe the same version of the customer
 // (see sameVersion; fresh: old is fresh in the cache).
-func withDetailsOf(l, old *customer.Customer, fresh bool) *customer.Customer {
-	if old == nil || old.Detail == nil || old.ID != l.ID || !sameVersion(old, l, fresh) {
+func (s *Service) withDetailsOf(l, old *customer.Customer, fresh bool) *customer.Customer {
+	if old == nil || old.Detail == nil || old.ID != l.ID || !s.sameVersion(old, l, fresh) {
 		return l
 	}
 	l.Detail = old.Detail

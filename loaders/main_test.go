@@ -14,5 +14,5 @@ func TestMain(m *testing.M) { cachetest.Main(m) }
 type nilVendor struct{ Vendor }
 
 func (nilVendor) Capabilities() customer.Capabilities {
-	return customer.Capabilities{Vendor: customer.Tiquo, IDs: identifier.DocumentIDs}
+	return customer.Capabilities{Vendor: customer.Tiquo, IDs: identifier.DocumentIDs, UpdateTimes: true}
 }

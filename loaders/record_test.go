@@ -77,15 +77,15 @@ func TestVersionKeepsTheFullerRecord(t *testing.T) {
 		{"contacts only over bare", contactsOnly, bare},
 		{"newer over fuller", newerBare, full},
 	}
+	s := New(Config{Vendor: nilVendor{}, Cache: cache.NewMemory(cache.MemoryOptions{}), Namespace: "t"})
 	for _, tt := range tests {
-		if h, l := version(tt.higher), version(tt.lower); h <= l {
+		if h, l := s.version(tt.higher), s.version(tt.lower); h <= l {
 			t.Errorf("%s: version %d <= %d; want higher", tt.name, h, l)
 		}
 	}
 
 	// Through a cache: the full record is written first, a detail-only
 	// one of the same updatedAt after; the full one stays.
-	s := New(Config{Vendor: nilVendor{}, Cache: cache.NewMemory(cache.MemoryOptions{}), Namespace: "t"})
 	ctx := context.Background()
 	for _, c := range []*customer.Customer{full, detailOnly} {
 		if err := s.cache.Set(ctx, s.entries(nil, c, at, false)); err != nil {

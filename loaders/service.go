@@ -46,9 +46,11 @@ type Vendor interface {
 	// p.Token, with the filters of p that Capabilities().Filters names.
 	List(ctx context.Context, p customer.ListParams) (*customer.Page, error)
 	// Update applies p, holding only fields Capabilities().Updates names,
-	// to the customer with ID id and returns the updated record. It is
-	// never retried.
-	Update(ctx context.Context, id string, p customer.Patch) (*customer.Customer, error)
+	// to the customer with ID id and returns the updated record. current
+	// is the record as the facade knows it: for a FullReplace vendor, read
+	// from the vendor just before; else the cached one, or nil. It is never
+	// retried.
+	Update(ctx context.Context, id string, current *customer.Customer, p customer.Patch) (*customer.Customer, error)
 	// Contacts returns c with every email and phone (AllContacts set), or
 	// nil when the customer is gone. It is called only for a record its
 	// Customer returned without AllContacts: a vendor whose records always
@@ -137,6 +139,10 @@ type Service struct {
 
 	gets     flight[identifier.ID, *customer.Customer]
 	contacts flight[string, *customer.Customer] // by customer ID
+	// snaps are the lists of an Unpaginated vendor; the unfiltered one is
+	// the alias index, refreshed at most every indexEvery.
+	snaps      snapshots
+	indexEvery time.Duration
 	// updated holds, for linger after an update, the customer's new
 	// version stamp: a read that started before the update must not be
 	// offered to later requests.
@@ -163,6 +169,11 @@ func New(cfg Config) *Service {
 	}
 	s.gets.timeout = orDefault(cfg.CallTimeout, 10*time.Second)
 	s.contacts.timeout = s.gets.timeout
+	s.snaps.fetch.timeout = s.gets.timeout
+	s.indexEvery = s.negTTL
+	if s.indexEvery <= 0 {
+		s.indexEvery = 30 * time.Second // never a list call per miss, even with negative caching off
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -260,7 +271,7 @@ func (s *Service) entries(dst []cache.Entry, c *customer.Customer, now time.Time
 	}
 	keep := fresh + s.staleMax
 	key := s.keys.Customer(c.ID)
-	dst = append(dst, cache.Entry{Key: key, Value: doc, TTL: keep, Version: version(c), Replace: replace})
+	dst = append(dst, cache.Entry{Key: key, Value: doc, TTL: keep, Version: s.version(c), Replace: replace})
 	for _, id := range aliases(c) {
 		dst = append(dst, cache.Entry{Key: s.keyFor(id), Link: key, TTL: keep})
 	}
@@ -274,8 +285,8 @@ func (s *Service) entries(dst []cache.Entry, c *customer.Customer, now time.Time
 // updated record; then, for one stamp, by what the record holds (its
 // detail fields, its full contact lists), so that a write-back of part of
 // a record cannot replace the whole.
-func version(c *customer.Customer) int64 {
-	v := max(stamp(c).UnixMilli(), 0) * 4
+func (s *Service) version(c *customer.Customer) int64 {
+	v := max(s.stamp(c).UnixMilli(), 0) * 4
 	if c.Detail != nil {
 		v += 2
 	}
@@ -355,27 +366,36 @@ func canServeStale(err error) bool {
 }
 
 // stamp is what orders the versions of a record: the vendor's updatedAt,
-// or, for a vendor without one, when the facade knew the record current.
-func stamp(c *customer.Customer) time.Time {
-	if c.UpdatedAt != nil {
+// or, for a vendor without trustworthy ones, when the facade knew the
+// record current.
+func (s *Service) stamp(c *customer.Customer) time.Time {
+	if s.caps.UpdateTimes && c.UpdatedAt != nil {
 		return *c.UpdatedAt
 	}
 	return c.AsOf
 }
 
 // sameVersion reports whether a and b describe the same version of a
-// customer: the same updatedAt; for a vendor without one, that cannot be
-// known, and fresh (whether a is still fresh in the cache) decides.
-func sameVersion(a, b *customer.Customer, fresh bool) bool {
-	if a.UpdatedAt != nil && b.UpdatedAt != nil {
+// customer: the same updatedAt; for a vendor without trustworthy ones,
+// that cannot be known, and fresh (whether a is still fresh in the cache)
+// decides.
+func (s *Service) sameVersion(a, b *customer.Customer, fresh bool) bool {
+	if s.caps.UpdateTimes && a.UpdatedAt != nil && b.UpdatedAt != nil {
 		return a.UpdatedAt.Equal(*b.UpdatedAt)
 	}
-	return a.UpdatedAt == nil && b.UpdatedAt == nil && fresh
+	return fresh && eqTime(a.UpdatedAt, b.UpdatedAt)
+}
+
+func eqTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 // noteUpdate records that c is the customer's newest version, for linger.
 func (s *Service) noteUpdate(c *customer.Customer) {
-	st := stamp(c)
+	st := s.stamp(c)
 	s.updated.Store(c.ID, st)
 	time.AfterFunc(linger, func() { s.updated.CompareAndDelete(c.ID, st) })
 }
@@ -383,5 +403,5 @@ func (s *Service) noteUpdate(c *customer.Customer) {
 // outdated reports whether an update newer than c was seen lately.
 func (s *Service) outdated(c *customer.Customer) bool {
 	v, ok := s.updated.Load(c.ID)
-	return ok && v.(time.Time).After(stamp(c))
+	return ok && v.(time.Time).After(s.stamp(c))
 }

@@ -122,8 +122,8 @@ type cancelKey struct{}
 // has accepted an update, as a client hanging up at that moment would.
 type cancelAfterUpdate struct{ *tiquo.Adapter }
 
-func (u cancelAfterUpdate) Update(ctx context.Context, id string, p customer.Patch) (*customer.Customer, error) {
-	c, err := u.Adapter.Update(ctx, id, p)
+func (u cancelAfterUpdate) Update(ctx context.Context, id string, cur *customer.Customer, p customer.Patch) (*customer.Customer, error) {
+	c, err := u.Adapter.Update(ctx, id, cur, p)
 	if cancel, ok := ctx.Value(cancelKey{}).(context.CancelFunc); ok {
 		cancel()
 	}
@@ -173,8 +173,8 @@ type hookOnUpdate struct {
 	after func()
 }
 
-func (h *hookOnUpdate) Update(ctx context.Context, id string, p customer.Patch) (*customer.Customer, error) {
-	c, err := h.Adapter.Update(ctx, id, p)
+func (h *hookOnUpdate) Update(ctx context.Context, id string, cur *customer.Customer, p customer.Patch) (*customer.Customer, error) {
+	c, err := h.Adapter.Update(ctx, id, cur, p)
 	h.after()
 	return c, err
 }

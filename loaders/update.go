@@ -13,14 +13,34 @@ import (
 // aliases, and the aliases it no longer has (an old email or phone) removed,
 // so a read through any identifier right after is never stale — on this
 // instance or any other sharing the cache. The upstream call is never
-// retried.
+// retried. For a vendor that replaces whole records, the current record is
+// read first (one GET) and the patch merged into it.
 func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p customer.Patch) (*customer.Customer, error) {
 	s := l.s
 	key := s.keys.Customer(id.String())
 	cached, _ := s.lookup(ctx, []string{key})
 	old := cached[0].c
 
-	u, err := s.up.Update(ctx, id.String(), p)
+	current := old
+	if s.caps.FullReplace {
+		// The vendor replaces the whole record: merge into the record as
+		// it is now, read just before, so that the window in which a
+		// change made elsewhere could be overwritten is one round trip.
+		start := s.now()
+		cur, err := s.up.Customer(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if cur == nil {
+			return nil, ErrNotFound
+		}
+		cur.AsOf = start
+		current = cur
+		if old == nil {
+			old = cur // its aliases are the ones an update may leave behind
+		}
+	}
+	u, err := s.up.Update(ctx, id.String(), current, p)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +88,9 @@ func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p custom
 		}
 	}
 	s.noteUpdate(c)
+	if s.caps.Unpaginated {
+		s.snaps.replace(c)
+	}
 	s.gets.forgetIf(func(r *customer.Customer) bool { return r != nil && r.ID == c.ID })
 	l.forget(ctx, old, c)
 	l.prime(ctx, c)

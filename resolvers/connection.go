@@ -21,7 +21,7 @@ const (
 // listQuery validates the customers arguments. Every error is
 // BAD_USER_INPUT, or NOT_SUPPORTED for a filter the vendor cannot serve,
 // and is found before any upstream call.
-func listQuery(caps customer.Capabilities, first *int, after, search *string, status *customer.Status, param *model.CustomerParameterFilter) (loaders.ListQuery, error) {
+func listQuery(caps customer.Capabilities, first *int, after, search *string, status *customer.Status, param *model.CustomerParameterFilter, group *string) (loaders.ListQuery, error) {
 	q := loaders.ListQuery{First: defaultFirst}
 	if first != nil {
 		q.First = *first
@@ -70,10 +70,20 @@ func listQuery(caps customer.Capabilities, first *int, after, search *string, st
 			return q, badInput("parameter: give exactly one of id and name")
 		}
 	}
+	if group != nil {
+		g := strings.TrimSpace(*group)
+		if err := checkText("group", g, maxParam); err != nil {
+			return q, err
+		}
+		if g == "" {
+			return q, badInput("group: empty")
+		}
+		q.Group = g
+	}
 	for _, f := range []struct {
 		name string
 		set  bool
-	}{{"search", search != nil}, {"status", status != nil}, {"parameter", param != nil}} {
+	}{{"search", search != nil}, {"status", status != nil}, {"parameter", param != nil}, {"group", group != nil}} {
 		if f.set && !caps.CanFilter(f.name) {
 			return q, notSupported(caps.Vendor, "%s: %s cannot filter customers by %s", f.name, caps.Vendor.Name(), f.name)
 		}

@@ -89,8 +89,8 @@ func (r *queryResolver) CustomerByIdentifier(ctx context.Context, identifier str
 }
 
 // Customers is the resolver for the customers field.
-func (r *queryResolver) Customers(ctx context.Context, first *int, after *string, search *string, status *customer.Status, parameter *model.CustomerParameterFilter) (*model.CustomerConnection, error) {
-	q, err := listQuery(loaders.For(ctx).Capabilities(), first, after, search, status, parameter)
+func (r *queryResolver) Customers(ctx context.Context, first *int, after *string, search *string, status *customer.Status, parameter *model.CustomerParameterFilter, group *string) (*model.CustomerConnection, error) {
+	q, err := listQuery(loaders.For(ctx).Capabilities(), first, after, search, status, parameter, group)
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,27 @@ func toPatch(caps customer.Capabilities, in model.UpdateCustomerInput) (customer
 	if len(errs) > 0 {
 		return p, errs
 	}
+	required := func(path string, set, null bool) {
+		if set && null && caps.IsRequired(path) {
+			errs = append(errs, model.UserError{
+				Field:   append([]string{"input"}, strings.Split(path, ".")...),
+				Message: path + ": " + caps.Vendor.Name() + " requires it; it cannot be null",
+				Code:    model.UserErrorCodeInvalid,
+			})
+		}
+	}
+	required("displayName", in.DisplayName.IsSet(), in.DisplayName.Value() == nil)
+	required("email", in.Email.IsSet(), in.Email.Value() == nil)
+	required("phone", in.Phone.IsSet(), in.Phone.Value() == nil)
+	required("address", in.Address.IsSet(), in.Address.Value() == nil)
+	if a := in.Address.Value(); a != nil {
+		for _, f := range []struct {
+			name string
+			o    graphql.Omittable[*string]
+		}{{"line1", a.Line1}, {"city", a.City}, {"state", a.State}, {"country", a.Country}, {"line2", a.Line2}, {"postalCode", a.PostalCode}} {
+			required("address."+f.name, f.o.IsSet(), f.o.Value() == nil)
+		}
+	}
 	invalid := func(msg string, path ...string) {
 		errs = append(errs, model.UserError{Field: append([]string{"input"}, path...), Message: msg, Code: model.UserErrorCodeInvalid})
 	}

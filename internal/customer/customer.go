@@ -24,14 +24,17 @@ type Customer struct {
 	ID     string `json:"id"`
 	Vendor Vendor `json:"vendor"`
 	// CustomerNumber is "" for a vendor without customer numbers.
-	CustomerNumber string     `json:"customerNumber,omitempty"`
-	FirstName      *string    `json:"firstName,omitempty"`
-	LastName       *string    `json:"lastName,omitempty"`
-	DisplayName    *string    `json:"displayName,omitempty"`
-	Emails         []Email    `json:"emails,omitempty"`
-	Phones         []Phone    `json:"phones,omitempty"`
-	ProfilePhoto   *string    `json:"profilePhoto,omitempty"`
-	WhatsApp       *string    `json:"whatsapp,omitempty"` // E.164
+	CustomerNumber string  `json:"customerNumber,omitempty"`
+	FirstName      *string `json:"firstName,omitempty"`
+	LastName       *string `json:"lastName,omitempty"`
+	DisplayName    *string `json:"displayName,omitempty"`
+	Emails         []Email `json:"emails,omitempty"`
+	Phones         []Phone `json:"phones,omitempty"`
+	ProfilePhoto   *string `json:"profilePhoto,omitempty"`
+	WhatsApp       *string `json:"whatsapp,omitempty"` // E.164
+	// PostalAddress is the address of a vendor whose list returns it
+	// (for the others it is a detail field: Detail.Address).
+	PostalAddress  *Address   `json:"postalAddress,omitempty"`
 	Status         Status     `json:"status"`
 	VendorStatus   *string    `json:"vendorStatus,omitempty"` // the vendor's own status text
 	Source         *string    `json:"source,omitempty"`
@@ -191,6 +194,9 @@ func (c *Customer) DateOfBirth() (*string, error) {
 
 // Address returns the postal address.
 func (c *Customer) Address() (*Address, error) {
+	if c.PostalAddress != nil {
+		return c.PostalAddress, nil
+	}
 	d, err := c.part("address")
 	if d == nil {
 		return nil, err

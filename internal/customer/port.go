@@ -17,6 +17,24 @@ type Capabilities struct {
 	// Lookups are the identifier kinds besides the ID that the vendor can
 	// look a customer up by.
 	Lookups []identifier.Kind
+	// Indexed are the kinds the vendor cannot look a customer up by but
+	// the facade can, through an alias index built from the vendor's list
+	// (which must then be Unpaginated).
+	Indexed []identifier.Kind
+	// Unpaginated: List returns every customer matching the filters at
+	// once, ignoring Token and Limit; the facade pages it, and searches
+	// it itself.
+	Unpaginated bool
+	// FullReplace: Update replaces the whole record, so the facade reads
+	// the current record just before and hands it to Update.
+	FullReplace bool
+	// Required are the UpdateCustomerInput fields (by path, e.g.
+	// "address.city") the vendor requires: null is refused for them.
+	Required []string
+	// UpdateTimes: the vendor's updatedAt orders the versions of a record.
+	// Without it (no updatedAt, or one that cannot be trusted), the
+	// record's AsOf does.
+	UpdateTimes bool
 	// Filters are the customers connection's filters it serves, by
 	// argument name: "search", "status", "parameter", "group".
 	Filters []string
@@ -28,12 +46,20 @@ type Capabilities struct {
 	PageSize int
 }
 
-// CanLookUp reports whether the vendor can find a customer by kind k.
+// CanLookUp reports whether a customer can be found by kind k: natively
+// or through the facade's alias index.
 func (c Capabilities) CanLookUp(k identifier.Kind) bool {
-	if k == identifier.DocumentID {
-		return true
-	}
-	for _, l := range c.Lookups {
+	return k == identifier.DocumentID || hasKind(c.Lookups, k) || hasKind(c.Indexed, k)
+}
+
+// IsIndexed reports whether lookups by kind k go through the alias index.
+func (c Capabilities) IsIndexed(k identifier.Kind) bool { return hasKind(c.Indexed, k) }
+
+// IsRequired reports whether the input field at path may not be null.
+func (c Capabilities) IsRequired(path string) bool { return contains(c.Required, path) }
+
+func hasKind(list []identifier.Kind, k identifier.Kind) bool {
+	for _, l := range list {
 		if l == k {
 			return true
 		}
@@ -70,6 +96,8 @@ type ListParams struct {
 	// ParameterID or ParameterName (one at most) filter by a customer
 	// parameter; ParameterValue narrows to an exact value.
 	ParameterID, ParameterName, ParameterValue string
+	// Group keeps the customers of one customer group.
+	Group string
 }
 
 // Page is one page of a vendor's customer list. The records hold what the

@@ -102,7 +102,7 @@ func (a *Adapter) List(ctx context.Context, p customer.ListParams) (*customer.Pa
 // Update sets the store balance, the one field Komerza can update, with
 // p.BalanceComment as the audit comment, and returns the customer as it is
 // now: the answer of the update, or of one GET when it carries no record.
-func (a *Adapter) Update(ctx context.Context, id string, p customer.Patch) (*customer.Customer, error) {
+func (a *Adapter) Update(ctx context.Context, id string, _ *customer.Customer, p customer.Patch) (*customer.Customer, error) {
 	balance, ok := p.Balance.Get()
 	if !ok {
 		return nil, &upstream.Error{API: api, Op: opBalance, Kind: upstream.ErrValidation, Message: "balance: required"}

@@ -23,10 +23,11 @@ func NewAdapter(c *Client) *Adapter { return &Adapter{c: c} }
 // capabilities are Tiquo's: it looks customers up by every identifier,
 // filters its list by search, status and parameter, and updates partially.
 var capabilities = customer.Capabilities{
-	Vendor:  customer.Tiquo,
-	IDs:     identifier.DocumentIDs,
-	Lookups: []identifier.Kind{identifier.CustomerNumber, identifier.Email, identifier.Phone},
-	Filters: []string{"search", "status", "parameter"},
+	Vendor:      customer.Tiquo,
+	IDs:         identifier.DocumentIDs,
+	Lookups:     []identifier.Kind{identifier.CustomerNumber, identifier.Email, identifier.Phone},
+	Filters:     []string{"search", "status", "parameter"},
+	UpdateTimes: true,
 	Updates: []string{
 		"firstName", "lastName", "email", "phone", "dateOfBirth", "address", "tags", "notes",
 		"preferredLocationId", "marketingOptIn", "companyId",
@@ -79,7 +80,7 @@ func (a *Adapter) List(ctx context.Context, p customer.ListParams) (*customer.Pa
 }
 
 // Update sends p as one PATCH of the fields present.
-func (a *Adapter) Update(ctx context.Context, id string, p customer.Patch) (*customer.Customer, error) {
+func (a *Adapter) Update(ctx context.Context, id string, _ *customer.Customer, p customer.Patch) (*customer.Customer, error) {
 	t, err := a.c.UpdateCustomer(ctx, id, toPatch(p))
 	if err != nil {
 		return nil, err
