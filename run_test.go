@@ -156,6 +156,27 @@ func TestRunEmbeddedKomerza(t *testing.T) {
 	}
 }
 
+// TestRunEmbeddedXtrakit: UPSTREAM_VENDOR=xtrakit serves the in-process
+// Xtrakit simulator, lookups by email included.
+func TestRunEmbeddedXtrakit(t *testing.T) {
+	base, logs, _ := startRun(t, map[string]string{"UPSTREAM_VENDOR": "xtrakit"})
+	for _, want := range []string{"in-process Xtrakit simulator", "vendor=xtrakit"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("startup log does not say %q:\n%s", want, logs)
+		}
+	}
+	resp, err := http.Post(base+"/graphql", "application/json",
+		strings.NewReader(`{"query":"{ customer(email: \"JANE.DOE@example.com\") { id vendor displayName phone groups { name } } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"id":"1","vendor":"XTRAKIT","displayName":"Jane Doe","phone":"+233244567890","groups":[{"name":"Premium Customers"}`) {
+		t.Errorf("first Xtrakit query = %s; want Jane Doe with her groups", body)
+	}
+}
+
 func TestRunMasksSecrets(t *testing.T) {
 	const upstreamKey, clientKey = "upstream-secret-4711", "client-secret-0815"
 	s := newStack(t, stackOptions{redisAddr: "memory"}) // a simulator to point at
