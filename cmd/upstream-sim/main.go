@@ -8,9 +8,13 @@
 //	curl -H 'Authorization: Bearer sim-key' \
 //	  localhost:8081/stores/11111111-1111-4111-8111-111111111111/customers/3c90c3cc-0d44-4b50-8888-8dd25736052a
 //
+//	go run ./cmd/upstream-sim -vendor xtrakit
+//	curl -H 'Authorization: Bearer sim-key' localhost:8081/customers/1
+//
 // The vendor API's base URL is the server's root (Tiquo /customers…,
 // Komerza /stores/{storeId}/customers…, Xtrakit /customers…), so the
-// facade's UPSTREAM_URL is e.g. http://127.0.0.1:8081.
+// facade's UPSTREAM_URL is e.g. http://127.0.0.1:8081. Xtrakit's zone-less
+// timestamps are written in UTC.
 //
 // Flags:
 //
@@ -46,6 +50,7 @@ import (
 	"customergraph/internal/sim/komerzasim"
 	"customergraph/internal/sim/simkit"
 	"customergraph/internal/sim/tiquosim"
+	"customergraph/internal/sim/xtrakitsim"
 )
 
 const shutdownTimeout = 10 * time.Second
@@ -84,8 +89,11 @@ type config struct {
 
 // maxCustomers is the largest data set of each vendor's simulator.
 func maxCustomers(vendor string) int {
-	if vendor == vendorKomerza {
+	switch vendor {
+	case vendorKomerza:
 		return komerzasim.MaxCustomers
+	case vendorXtrakit:
+		return xtrakitsim.MaxCustomers
 	}
 	return tiquosim.MaxCustomers
 }
@@ -148,7 +156,13 @@ func newSimulator(cfg config, keys []string) (simulator, error) {
 			Store:     cfg.store,
 		}), nil
 	case vendorXtrakit:
-		return nil, errors.New("-vendor xtrakit: the Xtrakit simulator is not yet available")
+		return xtrakitsim.New(xtrakitsim.Options{
+			Customers: cfg.customers,
+			Seed:      cfg.seed,
+			Latency:   cfg.latency,
+			APIKeys:   keys,
+			RateLimit: cfg.rateLimit,
+		}), nil
 	}
 	return tiquosim.New(tiquosim.Options{
 		Customers: cfg.customers,
