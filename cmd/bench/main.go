@@ -5,8 +5,9 @@
 //	go run ./cmd/bench -latency 0 -n 5000 -duration 10s
 //	go run ./cmd/bench -workloads W1-warm,B-direct,B-proxy -json out.json
 //	go run ./cmd/bench -list
+//	go run ./cmd/bench -vendor komerza                # W0, W1 and W2 against Komerza
 //
-// It builds the facade and the Tiquo simulator (cmd/upstream-sim) into a
+// It builds the facade and the simulator (cmd/upstream-sim) into a
 // temporary directory and starts them, and a redis-server, as separate
 // processes on loopback; each facade workload gets a fresh facade process,
 // with an empty cache namespace, so that its peak RSS and its cache are its
@@ -20,6 +21,13 @@
 // simulator's counters (after the warm-up) and reads them afterwards, and
 // takes the difference of Redis's INFO commandstats. Children run in their
 // own process groups and are stopped on exit, on error and on Ctrl-C.
+//
+// -vendor (tiquo, the default; komerza; xtrakit) picks the customer API:
+// bench starts the simulator with that -vendor (and -store for Komerza) and
+// the facade with UPSTREAM_VENDOR (and KOMERZA_STORE_ID). Only W0, W1-warm,
+// W1-cold and W2 have variants for every vendor, and their rows are named
+// after it, e.g. "W1-warm (komerza)"; the other workloads are Tiquo's, so
+// "all" leaves them out and naming one is an error.
 package main
 
 import (
@@ -63,6 +71,8 @@ type config struct {
 	customers   int
 	latency     time.Duration
 	workloads   string
+	vendor      vendor
+	store       string // Komerza's store ID
 	list        bool
 	jsonPath    string
 
@@ -100,6 +110,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&c.customers, "customers", 20000, "simulator data set size (when bench starts the simulator)")
 	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "simulator latency per API request (when bench starts the simulator)")
 	fs.StringVar(&c.workloads, "workloads", "all", "comma-separated workloads to run (see -list)")
+	vendorName := fs.String("vendor", string(vendorTiquo), "the customer API of the simulator and the facade: tiquo, komerza or xtrakit")
+	fs.StringVar(&c.store, "store", defaultKomerzaStore, "with -vendor komerza: the store ID (a UUID) of the simulator and the facade")
 	fs.BoolVar(&c.list, "list", false, "list the workloads and exit")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the raw results to this file")
 	fs.StringVar(&c.facadeBin, "facade-bin", "", "facade binary to start (default: go build . in the module)")
@@ -116,6 +128,17 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
+	v, err := parseVendor(*vendorName)
+	if err != nil {
+		return c, err
+	}
+	c.vendor = v
+	storeSet := false
+	fs.Visit(func(f *flag.Flag) { storeSet = storeSet || f.Name == "store" })
+	if storeSet && c.vendor != vendorKomerza {
+		return c, fmt.Errorf("-store goes with -vendor komerza, not %s", c.vendor)
+	}
+	c.store = strings.ToLower(strings.TrimSpace(c.store))
 	return c, c.check()
 }
 
@@ -134,6 +157,8 @@ func (c config) check() error {
 		return fmt.Errorf("-customers must be between %d and 1000000", minCustomers)
 	case c.latency < 0:
 		return errors.New("-latency must not be negative")
+	case c.vendor == vendorKomerza && !uuidPattern.MatchString(c.store):
+		return fmt.Errorf("-store %q is not a UUID such as %s", c.store, defaultKomerzaStore)
 	case c.facadeURL != "" && c.simURL == "":
 		return errors.New("-facade needs -sim, the simulator that facade uses: bench counts upstream calls there")
 	case c.facadePID != 0 && c.facadeURL == "":
@@ -171,11 +196,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.list {
 		for _, w := range allWorkloads() {
-			fmt.Fprintf(stdout, "%-9s %s\n", w.name, w.about)
+			if w.runsOn(cfg.vendor) {
+				fmt.Fprintf(stdout, "%-9s %s\n", w.name, w.about)
+			}
 		}
 		return nil
 	}
-	ws, err := selectWorkloads(cfg.workloads)
+	ws, err := selectWorkloads(cfg.workloads, cfg.vendor)
 	if err != nil {
 		return err
 	}
@@ -204,20 +231,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var rows []row
 	failed := 0
 	for _, w := range ws {
-		b.progress("%s: %s", w.name, w.about)
+		b.progress("%s: %s", cfg.vendor.label(w.name), w.about)
 		start := time.Now()
 		rs, err := w.run(ctx, b)
 		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted during %s", w.name)
+			return fmt.Errorf("interrupted during %s", cfg.vendor.label(w.name))
 		}
 		if err != nil {
 			failed++
-			b.progress("%s failed: %v", w.name, err)
+			b.progress("%s failed: %v", cfg.vendor.label(w.name), err)
 			msg, _, _ := strings.Cut(err.Error(), "\n")
-			rs = append(rs, row{Workload: w.name, Notes: []string{"error: " + msg}})
+			rs = append(rs, row{Workload: cfg.vendor.label(w.name), Notes: []string{"error: " + msg}})
 		}
 		rows = append(rows, rs...)
-		b.progress("%s done in %s", w.name, time.Since(start).Round(10*time.Millisecond))
+		b.progress("%s done in %s", cfg.vendor.label(w.name), time.Since(start).Round(10*time.Millisecond))
 	}
 
 	fmt.Fprintln(stdout)
@@ -271,6 +298,7 @@ func (b *bench) close() {
 func (b *bench) header() header {
 	h := header{
 		Date:        time.Now(),
+		Vendor:      string(b.cfg.vendor),
 		NumCPU:      runtime.NumCPU(),
 		GOMAXPROCS:  runtime.GOMAXPROCS(0),
 		GoVersion:   runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
@@ -280,6 +308,9 @@ func (b *bench) header() header {
 		Rate:        b.cfg.rate,
 		N:           b.cfg.n,
 		Duration:    b.cfg.duration,
+	}
+	if v := b.cfg.vendor; v != vendorTiquo {
+		h.Notes = append(h.Notes, vendorNote(v, b.cfg.store))
 	}
 	if !b.cfg.ownsSim() {
 		h.SimLatency, h.Customers = "external", "external"

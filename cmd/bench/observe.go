@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -27,35 +26,31 @@ type simStats struct {
 	PeakInFlight int64 `json:"peakInFlight"`
 }
 
-// simClient talks to the Tiquo simulator: its control endpoints and, with
-// the API key, its list endpoint.
+// simClient talks to the simulator's control endpoints, which are the same
+// for every vendor.
 type simClient struct {
 	url    string // base URL, no trailing slash
-	key    string
 	client *http.Client
 }
 
 // reset zeroes the simulator's counters.
 func (s *simClient) reset(ctx context.Context) error {
-	return s.do(ctx, http.MethodPost, "/__sim/reset", "", nil)
+	return s.do(ctx, http.MethodPost, "/__sim/reset", nil)
 }
 
 // stats reads the simulator's counters.
 func (s *simClient) stats(ctx context.Context) (simStats, error) {
 	var st simStats
-	err := s.do(ctx, http.MethodGet, "/__sim/stats", "", &st)
+	err := s.do(ctx, http.MethodGet, "/__sim/stats", &st)
 	return st, err
 }
 
 // do sends one request and decodes a 2xx answer's JSON into out (when not
 // nil).
-func (s *simClient) do(ctx context.Context, method, path, key string, out any) error {
+func (s *simClient) do(ctx context.Context, method, path string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, s.url+path, nil)
 	if err != nil {
 		return err
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
@@ -79,71 +74,78 @@ func (s *simClient) do(ctx context.Context, method, path, key string, out any) e
 }
 
 // simCustomer is what the workloads need of a customer: its identifiers.
-// Email and Phone are the primary ones, "" when the customer has none.
+// Email and Phone are the primary ones, "" when the customer has none;
+// Number is "" for a vendor without customer numbers.
 type simCustomer struct {
 	Number string
 	Email  string
-	Phone  string // E.164
+	Phone  string // as the simulator stores it: E.164 for Tiquo
 }
 
-// listCustomers pages through the simulator's GET /customers, 100 at a
-// time, until it has at least total customers of which at least withEmail
-// have an email, or there are no more. It spends one list call per page of
-// the simulator's counters: call it before a reset.
-func (s *simClient) listCustomers(ctx context.Context, total, withEmail int) ([]simCustomer, error) {
+// customers reads the simulator's GET /__sim/customers, every customer in
+// data-set order whatever the vendor, as far as it takes to have at least
+// total customers of which at least withEmail have an email, or to the
+// end. It is a control endpoint: it costs no API call of the counters.
+func (s *simClient) customers(ctx context.Context, total, withEmail int) ([]simCustomer, error) {
+	const path = "/__sim/customers"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("simulator: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+		return nil, fmt.Errorf("simulator: GET %s: HTTP %d: %s", path, resp.StatusCode, snippet(body))
+	}
+	out, err := decodeSimCustomers(resp.Body, total, withEmail)
+	if err != nil {
+		return nil, fmt.Errorf("simulator: GET %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// decodeSimCustomers decodes the JSON array of /__sim/customers from r,
+// entry by entry, and stops once it has total customers of which withEmail
+// have an email, or at the end of the array.
+func decodeSimCustomers(r io.Reader, total, withEmail int) ([]simCustomer, error) {
+	dec := json.NewDecoder(r)
+	if t, err := dec.Token(); err != nil {
+		return nil, err
+	} else if t != json.Delim('[') {
+		return nil, fmt.Errorf("want a JSON array, got %v", t)
+	}
 	var (
 		out    []simCustomer
 		emails int
-		cursor string
 	)
-	for len(out) < total || emails < withEmail {
-		q := url.Values{"limit": {"100"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
+	for (len(out) < total || emails < withEmail) && dec.More() {
+		var e struct {
+			Email          *string `json:"email"`
+			Phone          *string `json:"phone"`
+			CustomerNumber *string `json:"customerNumber"`
 		}
-		var page struct {
-			Data []struct {
-				CustomerNumber string `json:"customerNumber"`
-				Emails         []struct {
-					Address   string `json:"address"`
-					IsPrimary bool   `json:"isPrimary"`
-				} `json:"emails"`
-				Phones []struct {
-					Number    string `json:"number"`
-					IsPrimary bool   `json:"isPrimary"`
-				} `json:"phones"`
-			} `json:"data"`
-			Pagination struct {
-				HasMore    bool    `json:"hasMore"`
-				NextCursor *string `json:"nextCursor"`
-			} `json:"pagination"`
+		if err := dec.Decode(&e); err != nil {
+			return nil, err
 		}
-		if err := s.do(ctx, http.MethodGet, "/customers?"+q.Encode(), s.key, &page); err != nil {
-			return nil, fmt.Errorf("list customers: %w", err)
+		c := simCustomer{Number: deref(e.CustomerNumber), Email: deref(e.Email), Phone: deref(e.Phone)}
+		if c.Email != "" {
+			emails++
 		}
-		for _, d := range page.Data {
-			c := simCustomer{Number: d.CustomerNumber}
-			for _, e := range d.Emails {
-				if e.IsPrimary {
-					c.Email = e.Address
-				}
-			}
-			if c.Email != "" {
-				emails++
-			}
-			for _, p := range d.Phones {
-				if p.IsPrimary {
-					c.Phone = p.Number
-				}
-			}
-			out = append(out, c)
-		}
-		if !page.Pagination.HasMore || page.Pagination.NextCursor == nil || len(page.Data) == 0 {
-			break
-		}
-		cursor = *page.Pagination.NextCursor
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+// deref returns *p, or "" for nil.
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 // redisStats reads a Redis server's command counters.

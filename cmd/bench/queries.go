@@ -20,6 +20,13 @@ const (
 		`lastOrderAt lastActivityAt createdAt updatedAt } } }`
 )
 
+// W2's documents for Komerza and Xtrakit (see pageQuery): the detail field
+// is one their lists lack.
+const (
+	queryPageKomerza = `{ customers(first: 50) { nodes { id displayName email balance } } }`
+	queryPageXtrakit = `{ customers(first: 50) { nodes { id displayName email groups { id name } } } }`
+)
+
 // gqlBody returns the JSON body of a GraphQL request.
 func gqlBody(query string, vars map[string]any) []byte {
 	b, err := json.Marshal(struct {

@@ -82,6 +82,7 @@ func (w *row) note(format string, args ...any) {
 // header describes the run: when, where, and with which settings.
 type header struct {
 	Date        time.Time     `json:"date"`
+	Vendor      string        `json:"vendor"` // -vendor
 	NumCPU      int           `json:"numCPU"`
 	GOMAXPROCS  int           `json:"gomaxprocs"`
 	GoVersion   string        `json:"goVersion"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -37,8 +38,8 @@ func (b *bench) setUp(ctx context.Context, ws []workload) error {
 		}
 	}
 	if total, withEmail := customersNeeded(ws, b.cfg.n); total > 0 {
-		b.progress("listing customers from the simulator (at least %d, %d with an email)", total, withEmail)
-		cs, err := b.sim.listCustomers(ctx, total, withEmail)
+		b.progress("reading customers from the simulator's /__sim/customers (at least %d, %d with an email)", total, withEmail)
+		cs, err := b.sim.customers(ctx, total, withEmail)
 		if err != nil {
 			return err
 		}
@@ -80,7 +81,7 @@ func (b *bench) buildBinaries(ctx context.Context, facade bool) error {
 
 // startSim starts the simulator, or checks that the one given answers.
 func (b *bench) startSim(ctx context.Context) error {
-	b.sim = &simClient{url: strings.TrimSuffix(b.cfg.simURL, "/"), key: b.cfg.simKey, client: b.client}
+	b.sim = &simClient{url: strings.TrimSuffix(b.cfg.simURL, "/"), client: b.client}
 	if !b.cfg.ownsSim() {
 		if _, err := b.sim.stats(ctx); err != nil {
 			return fmt.Errorf("-sim %s: %w", b.cfg.simURL, err)
@@ -92,12 +93,12 @@ func (b *bench) startSim(ctx context.Context) error {
 		return err
 	}
 	b.sim.url = "http://" + addr
-	b.progress("starting the simulator on %s (%d customers, latency %s)", addr, b.cfg.customers, b.cfg.latency)
-	c, err := b.procs.start("upstream-sim", b.simBin, []string{
+	b.progress("starting the %s simulator on %s (%d customers, latency %s)", b.cfg.vendor, addr, b.cfg.customers, b.cfg.latency)
+	c, err := b.procs.start("upstream-sim", b.simBin, append([]string{
 		"-addr", addr,
 		"-customers", strconv.Itoa(b.cfg.customers),
 		"-latency", b.cfg.latency.String(),
-	}, nil)
+	}, b.cfg.vendor.simArgs(b.cfg.store)...), nil)
 	if err != nil {
 		return err
 	}
@@ -162,6 +163,7 @@ func (b *bench) startFacade(ctx context.Context, name string) (*facade, error) {
 	if os.Getenv("UPSTREAM_BUDGET") == "" {
 		set["UPSTREAM_BUDGET"] = "0"
 	}
+	maps.Copy(set, b.cfg.vendor.facadeEnv(b.cfg.store))
 	env := withEnv(os.Environ(), set)
 	c, err := b.procs.start("facade-"+name, b.facadeBin, nil, env)
 	if err != nil {

@@ -27,29 +27,41 @@ type workload struct {
 	about  string
 	facade bool // runs against the facade; else a baseline without it
 	run    func(ctx context.Context, b *bench) ([]row, error)
+	// tiquoOnly, when set, says why the workload runs against Tiquo only;
+	// "" is a workload with a variant for every vendor.
+	tiquoOnly string
 }
+
+// runsOn reports whether the workload runs against vendor v.
+func (w workload) runsOn(v vendor) bool { return w.tiquoOnly == "" || v == vendorTiquo }
 
 // allWorkloads returns every workload, in the order they run.
 func allWorkloads() []workload {
 	return []workload{
-		{"W0", "{ __typename }: the framework floor", true, runW0},
-		{"W1-warm", "customer(email:) over 100 emails requested once before the run", true, runW1Warm},
-		{"W1-cold", "customer(email:), every request a different customer", true, runW1Cold},
-		{"W2", "customers(first: 50) with a detail field: the first request (cold), then repeated (warm)", true, runW2},
-		{"W3", "100 aliased customerByIdentifier lookups of 50 customers in mixed spellings: first (cold), then repeated", true, runW3},
-		{"W4", "5 bursts of 200 identical concurrent cold customer(email:) requests", true, runW4},
-		{"W5", "customers(first: 100) with every field of Customer, warm", true, runW5},
-		{"B-direct", "baseline: GET /customers/{email} straight to the simulator, W1-warm's 100 emails", false, runBDirect},
-		{"B-proxy", "baseline: the same GET through a bare httputil.ReverseProxy process", false, runBProxy},
+		{"W0", "{ __typename }: the framework floor", true, runW0, ""},
+		{"W1-warm", "customer(email:) over 100 emails requested once before the run", true, runW1Warm, ""},
+		{"W1-cold", "customer(email:), every request a different customer", true, runW1Cold, ""},
+		{"W2", "customers(first: 50) with a detail field: the first request (cold), then repeated (warm)", true, runW2, ""},
+		{"W3", "100 aliased customerByIdentifier lookups of 50 customers in mixed spellings: first (cold), then repeated", true, runW3,
+			"it mixes customer numbers, phones and emails, and only Tiquo has customer numbers"},
+		{"W4", "5 bursts of 200 identical concurrent cold customer(email:) requests", true, runW4,
+			"its customers and expected calls are Tiquo's"},
+		{"W5", "customers(first: 100) with every field of Customer, warm", true, runW5,
+			"its fields and page are Tiquo's"},
+		{"B-direct", "baseline: GET /customers/{email} straight to the simulator, W1-warm's 100 emails", false, runBDirect,
+			"GET /customers/{email} is Tiquo's REST API"},
+		{"B-proxy", "baseline: the same GET through a bare httputil.ReverseProxy process", false, runBProxy,
+			"GET /customers/{email} is Tiquo's REST API"},
 	}
 }
 
 // selectWorkloads returns the workloads named in list (comma-separated,
-// any case; "all" or "" for every one), in their running order.
-func selectWorkloads(list string) ([]workload, error) {
+// any case; "all" or "" for every one that runs on v), in their running
+// order. Naming a workload that does not run on v is an error.
+func selectWorkloads(list string, v vendor) ([]workload, error) {
 	all := allWorkloads()
 	if list = strings.TrimSpace(list); list == "" || strings.EqualFold(list, "all") {
-		return all, nil
+		return slices.DeleteFunc(all, func(w workload) bool { return !w.runsOn(v) }), nil
 	}
 	want := map[string]bool{}
 	for name := range strings.SplitSeq(list, ",") {
@@ -63,6 +75,16 @@ func selectWorkloads(list string) ([]workload, error) {
 				names[j] = w.name
 			}
 			return nil, fmt.Errorf("unknown workload %q: want some of %s", name, strings.Join(names, ","))
+		}
+		if w := all[i]; !w.runsOn(v) {
+			var runs []string
+			for _, o := range all {
+				if o.runsOn(v) {
+					runs = append(runs, o.name)
+				}
+			}
+			return nil, fmt.Errorf("workload %s runs against Tiquo only (%s), not -vendor %s: with -vendor %s, pick from %s",
+				w.name, w.tiquoOnly, v, v, strings.Join(runs, ","))
 		}
 		want[all[i].name] = true
 	}

@@ -14,21 +14,21 @@ func TestSelectWorkloads(t *testing.T) {
 		}
 		return strings.Join(s, ",")
 	}
-	all, err := selectWorkloads("all")
+	all, err := selectWorkloads("all", vendorTiquo)
 	if err != nil || names(all) != "W0,W1-warm,W1-cold,W2,W3,W4,W5,B-direct,B-proxy" {
 		t.Fatalf("all = %s, %v", names(all), err)
 	}
-	if ws, err := selectWorkloads(" b-proxy, W0 ,w1-WARM"); err != nil || names(ws) != "W0,W1-warm,B-proxy" {
+	if ws, err := selectWorkloads(" b-proxy, W0 ,w1-WARM", vendorTiquo); err != nil || names(ws) != "W0,W1-warm,B-proxy" {
 		t.Errorf("subset = %s, %v; want the running order", names(ws), err)
 	}
-	if _, err := selectWorkloads("W0,W9"); err == nil || !strings.Contains(err.Error(), "W9") {
+	if _, err := selectWorkloads("W0,W9", vendorTiquo); err == nil || !strings.Contains(err.Error(), "W9") {
 		t.Errorf("unknown workload: %v", err)
 	}
 }
 
 func TestCustomersNeeded(t *testing.T) {
 	ws := func(names string) []workload {
-		got, err := selectWorkloads(names)
+		got, err := selectWorkloads(names, vendorTiquo)
 		if err != nil {
 			t.Fatal(err)
 		}
