@@ -224,35 +224,25 @@ func timePtr(t *Time) *time.Time {
 // cannot update (see capabilities) are refused before an update gets here.
 func toPatch(p customer.Patch) Patch {
 	out := Patch{
-		FirstName:           opt(p.FirstName),
-		LastName:            opt(p.LastName),
-		Email:               opt(p.Email),
-		Phone:               opt(p.Phone),
-		DateOfBirth:         opt(p.DateOfBirth),
-		Tags:                opt(p.Tags),
-		Notes:               opt(p.Notes),
-		PreferredLocationID: opt(p.PreferredLocationID),
-		MarketingConsent:    opt(p.MarketingOptIn),
-		CompanyID:           opt(p.CompanyID),
+		FirstName:           p.FirstName,
+		LastName:            p.LastName,
+		Email:               p.Email,
+		Phone:               p.Phone,
+		DateOfBirth:         p.DateOfBirth,
+		Tags:                p.Tags,
+		Notes:               p.Notes,
+		PreferredLocationID: p.PreferredLocationID,
+		MarketingConsent:    p.MarketingOptIn,
+		CompanyID:           p.CompanyID,
 	}
 	switch a, ok := p.Address.Get(); {
 	case p.Address.IsNull():
 		out.Address = Null[AddressPatch]()
 	case ok:
 		out.Address = Some(AddressPatch{
-			Line1: opt(a.Line1), Line2: opt(a.Line2), City: opt(a.City),
-			State: opt(a.State), PostalCode: opt(a.PostalCode), Country: opt(a.Country),
+			Line1: a.Line1, Line2: a.Line2, City: a.City,
+			State: a.State, PostalCode: a.PostalCode, Country: a.Country,
 		})
 	}
 	return out
-}
-
-func opt[T any](o customer.Optional[T]) Optional[T] {
-	if o.IsNull() {
-		return Null[T]()
-	}
-	if v, ok := o.Get(); ok {
-		return Some(v)
-	}
-	return Optional[T]{}
 }

@@ -1,10 +1,6 @@
 package tiquo
 
-import (
-	"bytes"
-	"encoding/json"
-	"reflect"
-)
+import "customergraph/internal/customer"
 
 // Patch is a partial customer update. Only the fields that are present are
 // sent; a field set to Null[T]() is sent as JSON null.
@@ -35,60 +31,14 @@ type AddressPatch struct {
 	Country    Optional[string] `json:"country,omitzero"`
 }
 
-// Optional is a value that is absent (the zero Optional), null, or present.
-// With the `json:",omitzero"` option an absent Optional is left out of the
-// encoding, a null one is encoded as null and a present one as its value.
-type Optional[T any] struct {
-	value T
-	state optState
-}
-
-type optState uint8
-
-const (
-	absent optState = iota
-	null
-	present
-)
+// Optional is a Patch field: absent (the zero Optional), null, or present;
+// with `json:",omitzero"` an absent one is left out. It is the facade's own
+// customer.Optional.
+type Optional[T any] = customer.Optional[T]
 
 // Some returns a present Optional holding v. A nil slice is still present:
 // it encodes as [], not null.
-func Some[T any](v T) Optional[T] { return Optional[T]{value: v, state: present} }
+func Some[T any](v T) Optional[T] { return customer.Some(v) }
 
 // Null returns an Optional that is present as an explicit null.
-func Null[T any]() Optional[T] { return Optional[T]{state: null} }
-
-// IsZero reports whether o is absent.
-func (o Optional[T]) IsZero() bool { return o.state == absent }
-
-// IsNull reports whether o is an explicit null.
-func (o Optional[T]) IsNull() bool { return o.state == null }
-
-// Get returns o's value and whether it has one (false when absent or null).
-func (o Optional[T]) Get() (T, bool) { return o.value, o.state == present }
-
-// MarshalJSON encodes o's value, or null when o is null or absent.
-func (o Optional[T]) MarshalJSON() ([]byte, error) {
-	if o.state != present {
-		return []byte("null"), nil
-	}
-	if v := reflect.ValueOf(&o.value).Elem(); v.Kind() == reflect.Slice && v.IsNil() {
-		return []byte("[]"), nil
-	}
-	return json.Marshal(o.value)
-}
-
-// UnmarshalJSON decodes null as Null and anything else as Some. (A field
-// missing from the input leaves o absent.)
-func (o *Optional[T]) UnmarshalJSON(b []byte) error {
-	if string(bytes.TrimSpace(b)) == "null" {
-		*o = Null[T]()
-		return nil
-	}
-	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*o = Some(v)
-	return nil
-}
+func Null[T any]() Optional[T] { return customer.Null[T]() }
