@@ -256,9 +256,9 @@ func TestListPrimesLookupsAndBatchesDetails(t *testing.T) {
 
 	// Detail fields the list lacks (the benchmark's W2): one list call,
 	// then one concurrent batch of GETs (the simulator's latency makes them
-	// overlap).
+	// overlap, with room for a loaded machine to start all 50).
 	s.resetStats()
-	s.sim.SetFaults(tiquosim.Faults{Latency: 50 * time.Millisecond, Routes: []string{"get"}})
+	s.sim.SetFaults(tiquosim.Faults{Latency: 250 * time.Millisecond, Routes: []string{"get"}})
 	var details struct {
 		Customers struct {
 			Nodes []struct{ MarketingOptIn *bool }
