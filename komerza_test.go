@@ -389,6 +389,8 @@ func TestKomerzaDetailBatched(t *testing.T) {
 	m := newMultiStack(t, 60, "komerza")
 	k := m.tenants["komerza"]
 	k.reset()
+	// GETs take a while, so that a concurrent batch shows as overlapping.
+	k.faults(`{"latency": "250ms", "routes": ["get"]}`)
 	q := `{ customers(first: 20) { nodes { id email balance ipAddress subscriptions { id } affiliate { id } } } }`
 	var out struct {
 		Customers struct {
@@ -416,6 +418,7 @@ func TestKomerzaDetailBatched(t *testing.T) {
 		t.Errorf("peak in flight %d; want the 20 GETs to overlap", st.PeakInFlight)
 	}
 	// The same page again: the list, and the detail from the cache.
+	k.faults("")
 	k.reset()
 	m.query("komerza", q, nil, &out)
 	if st := k.stats(); st.List != 1 || st.Get != 0 {

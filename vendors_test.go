@@ -179,6 +179,25 @@ func (v *vendorSim) reset() {
 	resp.Body.Close()
 }
 
+// faults sets the simulator's injected faults (JSON, as POST /__sim/faults
+// takes them); "" clears them.
+func (v *vendorSim) faults(f string) {
+	v.t.Helper()
+	method := http.MethodPost
+	if f == "" {
+		method = http.MethodDelete
+	}
+	req, _ := http.NewRequest(method, v.url+"/__sim/faults", strings.NewReader(f))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		v.t.Fatalf("set faults %s: status %d", f, resp.StatusCode)
+	}
+}
+
 func (v *vendorSim) requests() []simkit.Request {
 	v.t.Helper()
 	var rs []simkit.Request

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"customergraph/internal/cache"
 )
 
 // xtrakitRecord is what the tests read of an Xtrakit record straight from
@@ -228,6 +230,16 @@ func TestXtrakitIndexedLookups(t *testing.T) {
 	// A second instance on the same Redis: the refresh wrote every
 	// customer, so it finds another one without a call, and takes a miss
 	// for "not found" within the interval.
+	// (The refresh's write-back runs after its answer: wait for its marker.)
+	ns := m.cfg.Tenants[0].namespace(x.url, x.upstreamKey, m.cfg.CacheNamespace)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if n, _ := m.redisClient().Exists(t.Context(), cache.NewKeyspace(ns).Alias("index", "refreshed")).Result(); n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the index refresh wrote no marker within 10s")
+		}
+	}
 	other := newMultiStackShared(t, m)
 	var found struct{ Customer *struct{ ID string } }
 	var e2 *simListed
