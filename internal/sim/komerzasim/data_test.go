@@ -178,7 +178,7 @@ func TestNewDefaults(t *testing.T) {
 	if s.Len() != DefaultCustomers || s.Store() != DefaultStore {
 		t.Errorf("defaults: got %d customers, store %s; want %d, %s", s.Len(), s.Store(), DefaultCustomers, DefaultStore)
 	}
-	if keys := s.kit.Keys(); !reflect.DeepEqual(keys, map[string]bool{DefaultAPIKey: true}) {
+	if keys := s.Kit.Keys(); !reflect.DeepEqual(keys, map[string]bool{DefaultAPIKey: true}) {
 		t.Errorf("keys: got %v; want only %s, with write permission", keys, DefaultAPIKey)
 	}
 }

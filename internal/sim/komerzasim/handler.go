@@ -445,7 +445,7 @@ func (s *Server) serveRegister(w http.ResponseWriter, c *simkit.Call) {
 	rec := &record{
 		seq:          seq,
 		id:           s.keys.objectID(seq, 0),
-		created:      s.kit.Now().UTC().Truncate(time.Second),
+		created:      s.Kit.Now().UTC().Truncate(time.Second),
 		email:        email,
 		emailLower:   lower,
 		status:       StatusNew,

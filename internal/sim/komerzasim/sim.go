@@ -66,7 +66,6 @@ package komerzasim
 
 import (
 	"maps"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -121,7 +120,9 @@ type Server struct {
 	opts  Options
 	store string // lower-cased when a UUID
 	keys  keys
-	kit   *simkit.Kit
+	// The kit serves HTTP and the /__sim/ endpoints, and gives the Server
+	// Stats, Reset, Requests, SetFaults, ClearFaults and SetAPIKeys.
+	*simkit.Kit
 
 	mu        sync.RWMutex
 	customers []*record          // data-set order; grows with registrations
@@ -148,7 +149,7 @@ func New(opts Options) *Server {
 	if id, ok := simkit.ParseUUID(opts.Store); ok {
 		s.store = id
 	}
-	s.kit = simkit.New(simkit.Config{
+	s.Kit = simkit.New(simkit.Config{
 		Seed:      opts.Seed,
 		Latency:   opts.Latency,
 		APIKeys:   opts.APIKeys,
@@ -165,9 +166,6 @@ func New(opts Options) *Server {
 	}
 	return s
 }
-
-// ServeHTTP serves the API and the /__sim/ control endpoints.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.kit.ServeHTTP(w, r) }
 
 // Store returns the store served.
 func (s *Server) Store() string { return s.store }
@@ -228,26 +226,6 @@ func (s *Server) full(rec *record) Customer {
 		BlockedAt:            clonePtr(rec.blockedAt),
 	}
 }
-
-// Stats returns the request counters.
-func (s *Server) Stats() Stats { return s.kit.Stats() }
-
-// Reset zeroes the request counters and clears the request log. It does
-// not touch data, faults or rate-limit windows.
-func (s *Server) Reset() { s.kit.Reset() }
-
-// Requests returns the last 100 API requests, oldest first.
-func (s *Server) Requests() []Request { return s.kit.Requests() }
-
-// SetFaults replaces the injected faults. It returns an error, and changes
-// nothing, if f is invalid.
-func (s *Server) SetFaults(f Faults) error { return s.kit.SetFaults(f) }
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.kit.ClearFaults() }
-
-// SetAPIKeys replaces the accepted Bearer keys, as Options.APIKeys.
-func (s *Server) SetAPIKeys(keys ...string) { s.kit.SetAPIKeys(keys...) }
 
 // simCustomers lists every customer for /__sim/customers.
 func (s *Server) simCustomers() []simkit.Customer {

@@ -251,7 +251,7 @@ func TestNewOptionDefaults(t *testing.T) {
 	if s.Len() != DefaultCustomers {
 		t.Errorf("Len: got %d; want %d", s.Len(), DefaultCustomers)
 	}
-	if keys := s.kit.Keys(); !keys[DefaultAPIKey] || len(keys) != 1 {
+	if keys := s.Kit.Keys(); !keys[DefaultAPIKey] || len(keys) != 1 {
 		t.Errorf("keys: got %v; want only %s with write scope", keys, DefaultAPIKey)
 	}
 	if a, b := New(Options{Customers: 3}), New(Options{Customers: 3, Seed: 1}); !reflect.DeepEqual(allCustomers(t, a), allCustomers(t, b)) {

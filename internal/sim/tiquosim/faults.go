@@ -15,13 +15,6 @@ const DefaultRetryAfter = simkit.DefaultRetryAfter
 // injected status answers in the route's documented error shape.
 type Faults = simkit.Faults
 
-// SetFaults replaces the injected faults. It returns an error, and changes
-// nothing, if f is invalid.
-func (s *Server) SetFaults(f Faults) error { return s.kit.SetFaults(f) }
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.kit.ClearFaults() }
-
 // writeError answers an error the kit raises: an injected fault, 401, 429,
 // no route, or a control endpoint's complaint.
 func (s *Server) writeError(w http.ResponseWriter, f *simkit.Failure) {

@@ -200,7 +200,7 @@ func TestFaultsControlEndpoint(t *testing.T) {
 		})
 	}
 	// A rejected update leaves the previous faults in force.
-	if got := s.kit.Faults(); got.Status != 0 || got.Latency != 0 {
+	if got := s.Kit.Faults(); got.Status != 0 || got.Latency != 0 {
 		t.Errorf("faults after rejected updates: got %+v; want those of the last valid POST", got)
 	}
 }

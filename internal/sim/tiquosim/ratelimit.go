@@ -7,7 +7,7 @@ import "strconv"
 const docRateLimit = 1000
 
 func (s *Server) rateLimitMessage() string {
-	limit := s.kit.RateLimit()
+	limit := s.Kit.RateLimit()
 	if limit <= 0 {
 		limit = docRateLimit
 	}

@@ -32,7 +32,6 @@ package tiquosim
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"net/http"
 	"sync"
 	"time"
 
@@ -71,9 +70,11 @@ type Options struct {
 
 // Server is the simulated API. It is safe for concurrent use.
 type Server struct {
-	opts      Options
-	now       func() time.Time
-	kit       *simkit.Kit
+	opts Options
+	now  func() time.Time
+	// The kit serves HTTP and the /__sim/ endpoints, and gives the Server
+	// Stats, Reset, Requests, SetFaults, ClearFaults and SetAPIKeys.
+	*simkit.Kit
 	cursorKey []byte
 
 	mu        sync.RWMutex
@@ -106,7 +107,7 @@ func New(opts Options) *Server {
 		opts.Now = time.Now
 	}
 	s := &Server{opts: opts, now: opts.Now}
-	s.kit = simkit.New(simkit.Config{
+	s.Kit = simkit.New(simkit.Config{
 		Seed:      opts.Seed,
 		Latency:   opts.Latency,
 		APIKeys:   opts.APIKeys,
@@ -132,13 +133,6 @@ func New(opts Options) *Server {
 	}
 	return s
 }
-
-// ServeHTTP serves the API and the /__sim/ control endpoints.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.kit.ServeHTTP(w, r) }
-
-// SetAPIKeys replaces the accepted Bearer keys, as Options.APIKeys: a key
-// left out is revoked at once, and answers 401 from the next request on.
-func (s *Server) SetAPIKeys(keys ...string) { s.kit.SetAPIKeys(keys...) }
 
 // indexContacts adds r's emails and phones to the indexes; the caller
 // holds the write lock (or owns s exclusively).
@@ -228,16 +222,6 @@ func (s *Server) Customer(ident string) (Customer, bool) {
 
 // Len returns the number of customers.
 func (s *Server) Len() int { return len(s.customers) }
-
-// Stats returns the request counters.
-func (s *Server) Stats() Stats { return s.kit.Stats() }
-
-// Reset zeroes the request counters and clears the request log. It does not
-// touch data, faults or rate-limit windows.
-func (s *Server) Reset() { s.kit.Reset() }
-
-// Requests returns the last 100 API requests, oldest first.
-func (s *Server) Requests() []Request { return s.kit.Requests() }
 
 // simCustomers lists every customer for /__sim/customers.
 func (s *Server) simCustomers() []simkit.Customer {

@@ -153,7 +153,7 @@ func TestNewDefaults(t *testing.T) {
 	if s.Len() != DefaultCustomers {
 		t.Errorf("Len: got %d; want %d", s.Len(), DefaultCustomers)
 	}
-	if keys := s.kit.Keys(); !reflect.DeepEqual(keys, map[string]bool{DefaultAPIKey: true}) {
+	if keys := s.Kit.Keys(); !reflect.DeepEqual(keys, map[string]bool{DefaultAPIKey: true}) {
 		t.Errorf("keys: got %v", keys)
 	}
 }

@@ -317,7 +317,7 @@ func (f *fields) apply(c *Customer) {
 	c.CustomerGroupID = f.group
 }
 
-func (s *Server) now() string { return s.kit.Now().In(s.opts.TimeZone).Format(TimestampLayout) }
+func (s *Server) now() string { return s.Kit.Now().In(s.opts.TimeZone).Format(TimestampLayout) }
 
 // servePut answers PUT /customers/{id}.
 func (s *Server) servePut(w http.ResponseWriter, c *simkit.Call, target string) {

@@ -64,7 +64,6 @@
 package xtrakitsim
 
 import (
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -114,8 +113,10 @@ type Faults = simkit.Faults
 
 // Server is the simulated API. It is safe for concurrent use.
 type Server struct {
-	opts   Options
-	kit    *simkit.Kit
+	opts Options
+	// The kit serves HTTP and the /__sim/ endpoints, and gives the Server
+	// Stats, Reset, Requests, SetFaults, ClearFaults and SetAPIKeys.
+	*simkit.Kit
 	groups []Group // ID i+1 at index i; never changes
 
 	mu        sync.RWMutex
@@ -138,7 +139,7 @@ func New(opts Options) *Server {
 		opts.TimeZone = time.UTC
 	}
 	s := &Server{opts: opts, groups: groupsOf()}
-	s.kit = simkit.New(simkit.Config{
+	s.Kit = simkit.New(simkit.Config{
 		Seed:      opts.Seed,
 		Latency:   opts.Latency,
 		APIKeys:   opts.APIKeys,
@@ -148,9 +149,6 @@ func New(opts Options) *Server {
 	s.customers = generate(opts.Customers, opts.Seed, opts.TimeZone)
 	return s
 }
-
-// ServeHTTP serves the API and the /__sim/ control endpoints.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.kit.ServeHTTP(w, r) }
 
 // Len returns the number of customers.
 func (s *Server) Len() int {
@@ -211,26 +209,6 @@ func (s *Server) get(id int) *record {
 	}
 	return s.customers[id-1]
 }
-
-// Stats returns the request counters.
-func (s *Server) Stats() Stats { return s.kit.Stats() }
-
-// Reset zeroes the request counters and clears the request log. It does
-// not touch data, faults or rate-limit windows.
-func (s *Server) Reset() { s.kit.Reset() }
-
-// Requests returns the last 100 API requests, oldest first.
-func (s *Server) Requests() []Request { return s.kit.Requests() }
-
-// SetFaults replaces the injected faults. It returns an error, and changes
-// nothing, if f is invalid.
-func (s *Server) SetFaults(f Faults) error { return s.kit.SetFaults(f) }
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.kit.ClearFaults() }
-
-// SetAPIKeys replaces the accepted Bearer keys, as Options.APIKeys.
-func (s *Server) SetAPIKeys(keys ...string) { s.kit.SetAPIKeys(keys...) }
 
 // simCustomers lists every customer for /__sim/customers.
 func (s *Server) simCustomers() []simkit.Customer {
