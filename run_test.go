@@ -283,6 +283,10 @@ func TestComplexityLimit(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	s := newStack(t, stackOptions{})
+	// The breaker's gauge is exported, closed, before the first request.
+	if got := s.metric(`customergraph_upstream_circuit_open{tenant="default"}`); got != 0 {
+		t.Errorf("circuit_open before any request = %v; want 0 (-1: absent)", got)
+	}
 	s.query(`{ customer(customerNumber: "CUST-000001") { id } }`, nil, nil)
 	resp, err := http.Get(s.url + "/metrics")
 	if err != nil {

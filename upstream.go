@@ -37,6 +37,9 @@ func newBreaker(sh upstreamShared, tenant string) *breaker.Breaker {
 	if cfg.BreakerFailures <= 0 {
 		return nil
 	}
+	// The gauge exists, closed, from the start, so that dashboards and
+	// alerts see 0 rather than no series until the breaker first opens.
+	sh.metrics.circuitOpen.WithLabelValues(tenant).Set(0)
 	return breaker.New(breaker.Config{
 		Failures: cfg.BreakerFailures,
 		CoolDown: cfg.BreakerCoolDown,
