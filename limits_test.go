@@ -348,3 +348,41 @@ func TestMalformedRequests(t *testing.T) {
 		t.Errorf("malformed requests were logged as unexpected errors:\n%s", s.logs)
 	}
 }
+
+// TestMisshapenBodies: a body whose JSON has the wrong shape is answered
+// BAD_REQUEST in the client's terms, naming neither Go types nor the
+// body, at no upstream cost.
+func TestMisshapenBodies(t *testing.T) {
+	s := newStack(t, stackOptions{redisAddr: "memory"})
+	tests := []struct {
+		body string
+		want string // in the message
+	}{
+		{`[{"query":"{ __typename }"}]`, "batched operations are not supported"},
+		{`"{ __typename }"`, "must be a JSON object"},
+		{`42`, "not a number"},
+		{`{"query":5}`, `"query" must be a string, not a number`},
+		{`{"query":"{ __typename }","variables":[1]}`, `"variables" must be a JSON object, not an array`},
+		{`{"query":"{ __typename }","extensions":"x"}`, `"extensions" must be a JSON object, not a string`},
+		{`{"query":"{ __typename }","operationName":true}`, `"operationName" must be a string, not a boolean`},
+	}
+	for _, tt := range tests {
+		r := s.raw(http.MethodPost, "/graphql", strings.NewReader(tt.body))
+		if len(r.errors) != 1 || r.code() != "BAD_REQUEST" {
+			t.Errorf("%s: got %d %s; want one BAD_REQUEST error", tt.body, r.status, r.body)
+			continue
+		}
+		msg := r.errors[0].Message
+		if !strings.Contains(msg, tt.want) {
+			t.Errorf("%s: got message %q; want it to say %q", tt.body, msg, tt.want)
+		}
+		for _, internal := range []string{"Go ", "RawParams", "graphql.", "map[", "interface"} {
+			if strings.Contains(msg, internal) {
+				t.Errorf("%s: message %q names %q", tt.body, msg, internal)
+			}
+		}
+	}
+	if got := s.stats(); got.Total != 0 {
+		t.Errorf("misshapen bodies cost %d upstream calls; want 0", got.Total)
+	}
+}

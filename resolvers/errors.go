@@ -124,15 +124,59 @@ func isRequestError(ctx context.Context, err error) bool {
 	return ok && ge.Unwrap() == nil && graphql.GetFieldContext(ctx) == nil
 }
 
-// requestMessage returns gqlgen's message about a request without the
-// copy of the whole body it appends to a body that does not decode.
+// requestMessage returns gqlgen's message about a request in the client's
+// terms: without the copy of the whole body it appends to a body that does
+// not decode, and without the Go types encoding/json names when a body's
+// JSON has the wrong shape.
 func requestMessage(msg string) string {
-	if strings.HasPrefix(msg, "json request body could not be decoded") {
-		if i := strings.Index(msg, " body:"); i >= 0 {
-			return msg[:i]
-		}
+	const prefix = "json request body could not be decoded"
+	if !strings.HasPrefix(msg, prefix) {
+		return msg
 	}
-	return msg
+	if i := strings.Index(msg, " body:"); i >= 0 {
+		msg = msg[:i]
+	}
+	// encoding/json's UnmarshalTypeError: "json: cannot unmarshal <JSON
+	// type> into Go value of type <T>" for the body as a whole, "... into
+	// Go struct field <T>.<field> of type <T>" for one member.
+	_, detail, ok := strings.Cut(msg, "json: cannot unmarshal ")
+	if !ok {
+		if strings.Contains(msg, "Go ") {
+			return prefix + ": the body must be a JSON object such as {\"query\": \"{ __typename }\"}"
+		}
+		return msg
+	}
+	got, into, _ := strings.Cut(detail, " into ")
+	if field, ok := strings.CutPrefix(into, "Go struct field "); ok {
+		name, typ, _ := strings.Cut(field, " of type ")
+		if i := strings.LastIndexByte(name, '.'); i >= 0 {
+			name = name[i+1:]
+		}
+		want := "a JSON object"
+		if typ == "string" {
+			want = "a string"
+		}
+		return fmt.Sprintf("%s: %q must be %s, not %s", prefix, name, want, jsonKind(got))
+	}
+	if got == "array" {
+		return prefix + ": the body is a JSON array, and batched operations are not supported: send one JSON object, {\"query\": ...}, per request"
+	}
+	return fmt.Sprintf("%s: the body must be a JSON object such as {\"query\": \"{ __typename }\"}, not %s", prefix, jsonKind(got))
+}
+
+// jsonKind names a JSON value's type, as encoding/json reports it, with
+// its article.
+func jsonKind(t string) string {
+	switch t {
+	case "array", "object":
+		return "an " + t
+	case "string", "number", "bool":
+		if t == "bool" {
+			t = "boolean"
+		}
+		return "a " + t
+	}
+	return "another JSON type"
 }
 
 // WithoutSuggestions wraps an error presenter so that validation errors
