@@ -262,6 +262,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
+// demo reports whether a tenant is served without client keys, which only
+// the in-process simulator's is: anyone who reaches the service may then
+// read and change its data, so it listens on loopback only.
+func (c config) demo() bool {
+	if c.AuthMode != authKeys {
+		return false
+	}
+	for _, t := range c.Tenants {
+		if len(t.ClientKeys) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func tenantNames(ts []tenantConfig) []string {
 	names := make([]string, len(ts))
 	for i, t := range ts {

@@ -177,6 +177,61 @@ func TestRunEmbeddedXtrakit(t *testing.T) {
 	}
 }
 
+// TestRunListensOnLoopbackInDemoMode: without client keys the service
+// can be reached from this machine only, and says so; with keys, from
+// other hosts too.
+func TestRunListensOnLoopbackInDemoMode(t *testing.T) {
+	external := externalIPv4(t)
+	reachable := func(base string) bool {
+		port := base[strings.LastIndexByte(base, ':')+1:]
+		conn, err := net.DialTimeout("tcp", net.JoinHostPort(external, port), 2*time.Second)
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	}
+
+	base, logs, stop := startRun(t, map[string]string{})
+	port := base[strings.LastIndexByte(base, ':')+1:]
+	if !strings.Contains(logs.String(), "listening on loopback only") {
+		t.Errorf("demo mode's log does not say it listens on loopback only:\n%s", logs)
+	}
+	if !strings.Contains(logs.String(), "addr=127.0.0.1:"+port) {
+		t.Errorf("demo mode's log does not show the loopback address:\n%s", logs)
+	}
+	if external != "" && reachable(base) {
+		t.Errorf("demo mode is reachable on %s; want loopback only", external)
+	}
+	stop()
+
+	s := newStack(t, stackOptions{redisAddr: "memory"})
+	base, logs, _ = startRun(t, map[string]string{
+		"UPSTREAM_URL": s.simURL, "UPSTREAM_API_KEY": testUpstreamKey, "FACADE_API_KEYS": testKey,
+	})
+	if strings.Contains(logs.String(), "loopback only") {
+		t.Errorf("with client keys the log says loopback only:\n%s", logs)
+	}
+	if external != "" && !reachable(base) {
+		t.Errorf("with client keys the service is not reachable on %s", external)
+	}
+}
+
+// externalIPv4 returns one of this machine's non-loopback IPv4 addresses,
+// or "" (logged) if it has none.
+func externalIPv4(t *testing.T) string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			return n.IP.String()
+		}
+	}
+	t.Log("no non-loopback IPv4 address: only the log is checked")
+	return ""
+}
+
 func TestRunMasksSecrets(t *testing.T) {
 	const upstreamKey, clientKey = "upstream-secret-4711", "client-secret-0815"
 	s := newStack(t, stackOptions{redisAddr: "memory"}) // a simulator to point at

@@ -78,9 +78,9 @@ func run(ctx context.Context, getenv func(string) string, logOut io.Writer) erro
 	}
 	defer a.Close()
 
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	lns, err := listen(cfg, log)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	srv := &http.Server{
 		Handler:           a,
@@ -90,11 +90,17 @@ func run(ctx context.Context, getenv func(string) string, logOut io.Writer) erro
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("serving GraphQL at /graphql and GraphiQL at /", "addr", ln.Addr().String(),
+	addrs := make([]string, len(lns))
+	for i, ln := range lns {
+		addrs[i] = ln.Addr().String()
+	}
+	log.Info("serving GraphQL at /graphql and GraphiQL at /", "addr", strings.Join(addrs, ","),
 		"graphiql", fmt.Sprintf("http://localhost:%d/", cfg.Port))
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -108,6 +114,30 @@ func run(ctx context.Context, getenv func(string) string, logOut io.Writer) erro
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listen opens the service's listeners: every interface on PORT, or, in
+// demo mode (a tenant served without client keys), loopback only — IPv4,
+// and IPv6 where the machine has it — so that nobody else can read or
+// change the demo data.
+func listen(cfg config, log *slog.Logger) ([]net.Listener, error) {
+	if !cfg.demo() {
+		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+		if err != nil {
+			return nil, fmt.Errorf("listen: %w", err)
+		}
+		return []net.Listener{ln}, nil
+	}
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", cfg.Port))
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	lns := []net.Listener{ln}
+	if ln6, err := net.Listen("tcp", fmt.Sprintf("[::1]:%d", cfg.Port)); err == nil {
+		lns = append(lns, ln6)
+	}
+	log.Warn("no client keys (demo mode): listening on loopback only, where anyone on this machine may read and change the demo data; set FACADE_API_KEYS to serve other hosts")
+	return lns, nil
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
