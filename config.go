@@ -23,6 +23,7 @@ type config struct {
 	UpstreamAPIKey  secret
 	RedisURL        secret // "" uses the in-memory cache; may hold a password
 	FacadeAPIKeys   []secret
+	AdminAPIKeys    []secret       // authorise /admin/; none: the endpoints are off
 	Tenants         []tenantConfig // the table, or the one tenant the three above make
 	AuthMode        string         // authKeys or authPassthrough
 	AuthVerifyTTL   time.Duration  // passthrough: how long an upstream acceptance of a key holds
@@ -103,6 +104,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("authMode", c.AuthMode),
 		slog.Any("tenants", tenantNames(c.Tenants)),
 		slog.Int("clientKeys", clientKeyCount(c.Tenants)),
+		slog.Int("adminKeys", len(c.AdminAPIKeys)),
 		slog.Duration("cacheTTL", c.CacheTTL),
 		slog.Duration("negativeCacheTTL", c.NegativeTTL),
 		slog.Duration("staleIfError", c.StaleIfError),
@@ -191,6 +193,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 			c.FacadeAPIKeys = append(c.FacadeAPIKeys, secret(k))
 		}
 	}
+	for _, k := range strings.Split(getenv("ADMIN_API_KEYS"), ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			c.AdminAPIKeys = append(c.AdminAPIKeys, secret(k))
+		}
+	}
 	p.duration("CACHE_TTL", &c.CacheTTL, time.Second, 24*time.Hour)
 	c.CacheNamespace = strings.TrimSpace(getenv("CACHE_NAMESPACE"))
 	p.duration("NEGATIVE_CACHE_TTL", &c.NegativeTTL, 0, time.Hour)
@@ -256,10 +263,36 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	p.loadTenants(&c)
+	p.errs = append(p.errs, checkAdminKeys(c)...)
 	if len(p.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(p.errs, "; "))
 	}
 	return c, nil
+}
+
+// checkAdminKeys returns what is wrong with ADMIN_API_KEYS: an admin key
+// must not also be a client key, and passthrough mode, whose tenants are
+// its clients' keys, has no tenant to name.
+func checkAdminKeys(c config) []string {
+	if len(c.AdminAPIKeys) == 0 {
+		return nil
+	}
+	var errs []string
+	if c.AuthMode == authPassthrough {
+		errs = append(errs, "ADMIN_API_KEYS: AUTH_MODE=passthrough has no tenants to invalidate the caches of: unset ADMIN_API_KEYS")
+	}
+	clients := map[secret]bool{}
+	for _, t := range c.Tenants {
+		for _, k := range t.ClientKeys {
+			clients[k] = true
+		}
+	}
+	for i, k := range c.AdminAPIKeys {
+		if clients[k] {
+			errs = append(errs, fmt.Sprintf("ADMIN_API_KEYS: key %d is also a client key: admin keys must be keys of their own", i+1))
+		}
+	}
+	return errs
 }
 
 // demo reports whether a tenant is served without client keys, which only

@@ -25,8 +25,10 @@ import (
 // handler bound to its loaders, whose cache namespace derives from the
 // account's URL and key.
 type tenant struct {
-	api  http.Handler // the loaders' middleware around the GraphQL handler
-	keys *keyState    // passthrough: what the upstream said of the key; nil otherwise
+	api  http.Handler     // the loaders' middleware around the GraphQL handler
+	keys *keyState        // passthrough: what the upstream said of the key; nil otherwise
+	svc  *loaders.Service // its loaders, for cache invalidation
+	ns   string           // its cache namespace
 }
 
 // clientKey is one configured client key, kept as its SHA-256 digest.

@@ -275,6 +275,8 @@ func TestConfigErrors(t *testing.T) {
 		{map[string]string{"KOMERZA_STORE_ID": "11111111-1111-4111-8111-111111111111"}, "storeId is for komerza tenants only"},
 		{map[string]string{"UPSTREAM_VENDOR": "komerza", "TENANTS": `{"tenants":[{"name":"a","clientKeys":["k"]}]}`}, "go in the table"},
 		{map[string]string{"TENANTS": `{"tenants":[{"name":"a","vendor":"komerza","upstreamUrl":"http://127.0.0.1:1","upstreamApiKey":"u","clientKeys":["k"]}]}`}, `tenant "a": a komerza tenant needs storeId`},
+		{map[string]string{"UPSTREAM_URL": "http://127.0.0.1:1", "FACADE_API_KEYS": "k1,k2", "ADMIN_API_KEYS": "a1,k2"}, "ADMIN_API_KEYS: key 2 is also a client key"},
+		{map[string]string{"AUTH_MODE": "passthrough", "ADMIN_API_KEYS": "a1"}, "AUTH_MODE=passthrough has no tenants"},
 	}
 	for _, tt := range tests {
 		_, err := loadConfig(func(k string) string { return tt.env[k] })

@@ -38,6 +38,7 @@ import (
 
 	"customergraph/graph"
 	"customergraph/graph/model"
+	"customergraph/internal/admin"
 	"customergraph/internal/admission"
 	"customergraph/internal/breaker"
 	"customergraph/internal/budget"
@@ -265,7 +266,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			Logger:       log.With("tenant", name),
 		})
 		api := limitRequests(int64(cfg.MaxBodyBytes), cfg.TokenLimit, svc.Middleware(gql))
-		return &tenant{api: api, keys: keys}, nil
+		return &tenant{api: api, keys: keys, svc: svc, ns: ns}, nil
 	}
 	upstreamOf := func(v customer.Vendor, u string) string {
 		if u == "" {
@@ -291,6 +292,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		}
 		log.Info("AUTH_MODE=passthrough: each client's key is forwarded upstream and has its own cache namespace")
 	}
+	byName := map[string]*tenant{}
 	for _, tc := range cfg.Tenants {
 		base, key := upstreamOf(tc.Vendor, tc.UpstreamURL), string(tc.UpstreamAPIKey)
 		if tc.UpstreamURL == "" && key == "" {
@@ -302,6 +304,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 		a.addUpstream(tc.Name, base)
+		byName[tc.Name] = t
 		if len(tc.ClientKeys) == 0 {
 			g.open = t // only the in-process simulator runs without keys
 			continue
@@ -316,6 +319,14 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	}
 
 	mux := http.NewServeMux()
+	if len(cfg.AdminAPIKeys) > 0 {
+		h, err := a.adminHandler(cfg, log, byName)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		mux.Handle("/admin/", h)
+	}
 	mux.Handle("/graphql", withCORS(cfg.CORSOrigins, withDeadline(cfg.RequestTimeout, g)))
 	mux.Handle("GET /{$}", playground.Handler("customergraph", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -325,6 +336,51 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	a.Handler = mux
 	return a, nil
+}
+
+// invalidationChannel is the Redis pub/sub channel on which an instance
+// tells the others which tenant's cache it invalidated (by the tenant's
+// cache namespace), so that they drop what they hold of it in memory.
+const invalidationChannel = "cg:v3:invalidated"
+
+// adminHandler returns the admin endpoints over tenants and, with Redis,
+// starts listening for the invalidations other instances announce.
+func (a *app) adminHandler(cfg config, log *slog.Logger, tenants map[string]*tenant) (http.Handler, error) {
+	targets := make(map[string]admin.Invalidator, len(tenants))
+	byNS := map[string][]*loaders.Service{}
+	for name, t := range tenants {
+		targets[name] = t.svc
+		byNS[t.ns] = append(byNS[t.ns], t.svc)
+	}
+	keys := make([]string, len(cfg.AdminAPIKeys))
+	for i, k := range cfg.AdminAPIKeys {
+		keys[i] = string(k)
+	}
+	o := admin.Options{Keys: keys, Tenants: targets, Logger: log}
+	if cfg.RedisURL != "" {
+		// A connection of its own, which waits for messages indefinitely.
+		client, err := cache.ParseRedisURL(string(cfg.RedisURL), cache.RedisOptions{Timeout: 5 * time.Second, PoolSize: 2})
+		if err != nil {
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		bus := cache.NewBus(client, invalidationChannel, log)
+		a.closers = append(a.closers, bus.Close)
+		bus.Listen(func(ns string) {
+			for _, svc := range byNS[ns] {
+				svc.DropSnapshots()
+			}
+		}, func() {
+			// (Re)subscribed: an invalidation may have been missed.
+			for _, t := range tenants {
+				t.svc.DropSnapshots()
+			}
+		})
+		o.Announce = func(ctx context.Context, name string) error {
+			return bus.Publish(ctx, tenants[name].ns)
+		}
+	}
+	log.Info("ADMIN_API_KEYS is set: cache invalidation at POST /admin/cache/invalidate")
+	return admin.Handler(o), nil
 }
 
 // startSimulators starts the in-process simulator of each vendor that a

@@ -44,6 +44,7 @@ type multiStack struct {
 	logs    *syncBuffer
 	table   string // the TENANTS of the facade
 	redis   string // its Redis address
+	env     map[string]string
 }
 
 func (m *multiStack) redisURL() string { return "redis://" + m.redis }
@@ -64,6 +65,11 @@ type multiOptions struct {
 	// wrap, if set, wraps each vendor's simulator: to delay or watch its
 	// requests.
 	wrap func(vendor string, sim http.Handler) http.Handler
+	// env is added to the facade's environment.
+	env map[string]string
+	// reuse, if set, serves the simulators of that stack (with a cache
+	// namespace of this stack's own) instead of starting new ones.
+	reuse *multiStack
 }
 
 // newMultiStackWith is newMultiStack with options.
@@ -73,6 +79,16 @@ func newMultiStackWith(t *testing.T, o multiOptions) *multiStack {
 	m := &multiStack{t: t, tenants: map[string]*vendorSim{}, logs: &syncBuffer{}}
 	var rows []map[string]any
 	for i, v := range vendors {
+		if o.reuse != nil {
+			vs := o.reuse.tenants[v]
+			m.tenants[v] = vs
+			row := map[string]any{"name": v, "vendor": v, "upstreamUrl": vs.url, "upstreamApiKey": vs.upstreamKey, "clientKeys": []string{vs.clientKey}}
+			if v == "komerza" {
+				row["storeId"] = testStore
+			}
+			rows = append(rows, row)
+			continue
+		}
 		upKey := fmt.Sprintf("%s-up-%d-%s", testUpstreamKey, i, v)
 		var h http.Handler
 		switch v {
@@ -105,11 +121,38 @@ func newMultiStackWith(t *testing.T, o multiOptions) *multiStack {
 		"CACHE_NAMESPACE": cachetest.Namespace(t),
 		"LOG_LEVEL":       "debug",
 	}
+	for k, v := range o.env {
+		env[k] = v
+	}
+	m.env = env
 	suiteLeaks.secretsOf(env, t.Name())
 	for _, vs := range m.tenants {
 		suiteLeaks.secret("upstream key of "+t.Name(), vs.upstreamKey)
 		suiteLeaks.secret("client key of "+t.Name(), vs.clientKey)
 	}
+	m.start()
+	return m
+}
+
+// twin returns a second facade over m's simulators, Redis and cache
+// namespace, with env added to m's environment: another instance of the
+// same deployment.
+func (m *multiStack) twin(env map[string]string) *multiStack {
+	m.t.Helper()
+	w := &multiStack{t: m.t, tenants: m.tenants, logs: &syncBuffer{}, table: m.table, redis: m.redis, env: map[string]string{}}
+	for k, v := range m.env {
+		w.env[k] = v
+	}
+	for k, v := range env {
+		w.env[k] = v
+	}
+	w.start()
+	return w
+}
+
+// start serves a facade configured by m.env.
+func (m *multiStack) start() {
+	t, env := m.t, m.env
 	cfg, err := loadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +168,6 @@ func newMultiStackWith(t *testing.T, o multiOptions) *multiStack {
 	t.Cleanup(srv.Close)
 	m.url = srv.URL
 	suiteLeaks.owner(srv.URL, t.Name())
-	return m
 }
 
 // post sends a GraphQL request as the client of vendor's tenant.

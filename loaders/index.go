@@ -49,6 +49,22 @@ type snapshots struct {
 	byKey map[string]*listSnapshot // by filter key
 	order []string                 // filtered keys, oldest first
 	fetch flight[string, *listSnapshot]
+	// gen counts drops: a snapshot fetched across one is not kept.
+	gen uint64
+}
+
+// drop forgets every snapshot, and any being fetched.
+func (sn *snapshots) drop() {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	sn.all, sn.byKey, sn.order = nil, nil, nil
+	sn.gen++
+}
+
+func (sn *snapshots) generation() uint64 {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	return sn.gen
 }
 
 func (sn *snapshots) get(key string) *listSnapshot {
@@ -60,12 +76,17 @@ func (sn *snapshots) get(key string) *listSnapshot {
 	return sn.byKey[key]
 }
 
-func (sn *snapshots) put(key string, snap *listSnapshot) {
+// put keeps snap, fetched in generation gen, unless a drop came since;
+// it reports whether it did.
+func (sn *snapshots) put(key string, snap *listSnapshot, gen uint64) bool {
 	sn.mu.Lock()
 	defer sn.mu.Unlock()
+	if gen != sn.gen {
+		return false
+	}
 	if key == "" {
 		sn.all = snap
-		return
+		return true
 	}
 	if sn.byKey == nil {
 		sn.byKey = map[string]*listSnapshot{}
@@ -78,6 +99,7 @@ func (sn *snapshots) put(key string, snap *listSnapshot) {
 		delete(sn.byKey, sn.order[0])
 		sn.order = sn.order[1:]
 	}
+	return true
 }
 
 func (sn *snapshots) total() int {
@@ -100,7 +122,7 @@ func (s *Service) snapshot(ctx context.Context, p customer.ListParams, maxAge ti
 		if snap := s.snaps.get(key); snap != nil && s.now().Sub(snap.at) < maxAge {
 			return snap, nil // fetched while this caller waited for the lock
 		}
-		start := s.now()
+		start, gen := s.now(), s.snaps.generation()
 		page, err := s.up.List(ctx, customer.ListParams{Group: p.Group})
 		if err != nil {
 			return nil, err
@@ -118,9 +140,12 @@ func (s *Service) snapshot(ctx context.Context, p customer.ListParams, maxAge ti
 					}
 				}
 			}
+		}
+		// A snapshot fetched across a drop (an invalidation) may hold
+		// what was invalidated: it answers this call only.
+		if s.snaps.put(key, snap, gen) && key == "" {
 			go s.writeIndex(context.WithoutCancel(ctx), snap)
 		}
-		s.snaps.put(key, snap)
 		return snap, nil
 	})
 	return snap, err
