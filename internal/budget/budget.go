@@ -89,7 +89,6 @@ type Limiter struct {
 	clientCap  int // 0: no bucket per client
 	window     time.Duration
 	rdb        redis.UniversalClient
-	pauseKey   string
 	sharedKey  string
 	clientKeys func(string) string
 	now        func() time.Time
@@ -128,7 +127,7 @@ func New(cfg Config) *Limiter {
 	}
 	if l.rdb != nil {
 		keys := cfg.Keys
-		l.pauseKey, l.sharedKey = keys.Limit("pause"), keys.Limit("budget")
+		l.sharedKey = keys.Limit("budget")
 		l.clientKeys = func(client string) string { return keys.Limit("budget:" + client) }
 	}
 	l.shared = bucket{tokens: float64(l.limit), at: l.now()}
@@ -230,7 +229,7 @@ func (l *Limiter) Pause(ctx context.Context, d time.Duration) {
 		return // Take asks Redis only with a budget
 	}
 	ctx = context.WithoutCancel(ctx) // the pause matters beyond the request that met it
-	if err := l.rdb.Set(ctx, l.pauseKey, "1", d).Err(); err != nil {
+	if err := pauseScript.Run(ctx, l.rdb, []string{l.sharedKey}, d.Milliseconds()).Err(); err != nil {
 		l.redisErrors.Add(1)
 		l.log.Warn("budget: redis failed; the pause holds on this instance only", "err", err)
 	}
@@ -246,14 +245,36 @@ func (l *Limiter) pauseLocal(now time.Time, d time.Duration) {
 	}
 }
 
-// takeScript takes a token from the shared bucket KEYS[2] and, if given, the
-// client's bucket KEYS[3], unless the pause KEYS[1] is in force or either
+// The budget's keys have no TTL, so that a Redis whose memory policy
+// evicts only keys with one (volatile-lru, volatile-ttl, ...) never evicts
+// them to make room for cached customers: an evicted bucket would be full
+// again, and the upstream's allowance spent twice. They are few: one
+// bucket per upstream key and one per client of it.
+
+// pauseScript pauses the shared bucket KEYS[1] for ARGV[1] ms from now
+// (Redis's clock) unless a longer pause is in force. The pause is a field
+// of the bucket's hash rather than a key with a TTL, for the same reason.
+var pauseScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local untilMs = now + tonumber(ARGV[1])
+local cur = tonumber(redis.call('HGET', KEYS[1], 'pausedUntil'))
+if cur == nil or cur < untilMs then
+	redis.call('HSET', KEYS[1], 'pausedUntil', untilMs)
+end
+redis.call('PERSIST', KEYS[1])
+return 0
+`)
+
+// takeScript takes a token from the shared bucket KEYS[1] and, if given, the
+// client's bucket KEYS[2], unless the shared bucket is paused or either
 // bucket is empty. A bucket is a hash of its tokens and the time they were
-// counted (Redis's clock, in ms); a missing bucket is full. ARGV: the shared
-// size, the client's size, the window in ms; each bucket refills its size
-// per window. It returns {taken (1/0), shared tokens left, client tokens
-// left (-1 without a client), ms to wait, reason (0 taken, 1 paused, 2 shared
-// bucket empty, 3 client's bucket empty)}.
+// counted (Redis's clock, in ms), and for the shared one the end of a
+// pause; a missing bucket is full. ARGV: the shared size, the client's
+// size, the window in ms; each bucket refills its size per window. It
+// returns {taken (1/0), shared tokens left, client tokens left (-1 without
+// a client), ms to wait, reason (0 taken, 1 paused, 2 shared bucket empty,
+// 3 client's bucket empty)}.
 var takeScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -271,24 +292,24 @@ local function level(key, size)
 end
 local function save(key, tokens)
 	redis.call('HSET', key, 'tokens', tostring(tokens), 'at', now)
-	redis.call('PEXPIRE', key, window)
+	redis.call('PERSIST', key) -- a bucket written with a TTL by an older version
 end
 local gsize, csize = tonumber(ARGV[1]), tonumber(ARGV[2])
-local hasClient = #KEYS >= 3
-local g, c = level(KEYS[2], gsize), -1
+local hasClient = #KEYS >= 2
+local g, c = level(KEYS[1], gsize), -1
 if hasClient then
-	c = level(KEYS[3], csize)
+	c = level(KEYS[2], csize)
 end
-local pause = redis.call('PTTL', KEYS[1])
+local pause = (tonumber(redis.call('HGET', KEYS[1], 'pausedUntil')) or now) - now
 if pause > 0 then
 	return {0, math.floor(g), math.floor(c), pause, 1}
 end
 if g >= 1 and (not hasClient or c >= 1) then
 	g = g - 1
-	save(KEYS[2], g)
+	save(KEYS[1], g)
 	if hasClient then
 		c = c - 1
-		save(KEYS[3], c)
+		save(KEYS[2], c)
 	end
 	return {1, math.floor(g), math.floor(c), 0, 0}
 end
@@ -304,7 +325,7 @@ return {0, math.floor(g), math.floor(c), wait, reason}
 
 // takeShared runs takeScript and syncs the local buckets with its answer.
 func (l *Limiter) takeShared(ctx context.Context, client string) (decision, error) {
-	keys := []string{l.pauseKey, l.sharedKey}
+	keys := []string{l.sharedKey}
 	if client != "" {
 		keys = append(keys, l.clientKeys(client))
 	}
