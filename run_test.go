@@ -232,6 +232,23 @@ func externalIPv4(t *testing.T) string {
 	return ""
 }
 
+// TestHealthcheck: -healthcheck's check asks the service on PORT, and
+// fails where none answers.
+func TestHealthcheck(t *testing.T) {
+	base, _, _ := startRun(t, map[string]string{})
+	port := base[strings.LastIndexByte(base, ':')+1:]
+	if err := checkHealth(t.Context(), func(k string) string { return map[string]string{"PORT": port}[k] }); err != nil {
+		t.Errorf("healthcheck of a running service: %v; want nil", err)
+	}
+	free := fmt.Sprint(freePort(t))
+	if err := checkHealth(t.Context(), func(k string) string { return map[string]string{"PORT": free}[k] }); err == nil {
+		t.Error("healthcheck where nothing listens: nil; want an error")
+	}
+	if err := checkHealth(t.Context(), func(k string) string { return map[string]string{"PORT": "http"}[k] }); err == nil {
+		t.Error("healthcheck with PORT=http: nil; want an error")
+	}
+}
+
 func TestRunMasksSecrets(t *testing.T) {
 	const upstreamKey, clientKey = "upstream-secret-4711", "client-secret-0815"
 	s := newStack(t, stackOptions{redisAddr: "memory"}) // a simulator to point at

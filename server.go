@@ -9,6 +9,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -44,6 +46,7 @@ import (
 	"customergraph/internal/budget"
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
+	"customergraph/internal/health"
 	"customergraph/internal/querylimit"
 	"customergraph/internal/sim/komerzasim"
 	"customergraph/internal/sim/simkit"
@@ -55,12 +58,32 @@ import (
 )
 
 func main() {
+	healthcheck := flag.Bool("healthcheck", false, "check that the service on PORT answers /healthz and exit 0 if it does, 1 if not (for container health checks)")
+	flag.Parse()
+	if *healthcheck {
+		if err := checkHealth(context.Background(), os.Getenv); err != nil {
+			fmt.Fprintln(os.Stderr, "customergraph:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "customergraph:", err)
 		os.Exit(1)
 	}
+}
+
+// checkHealth asks the service on this machine's PORT for /healthz.
+func checkHealth(ctx context.Context, getenv func(string) string) error {
+	port := 8080
+	p := parser{getenv: getenv}
+	p.int("PORT", &port, 1, 65535)
+	if len(p.errs) > 0 {
+		return errors.New(p.errs[0])
+	}
+	return health.Check(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
 }
 
 // run reads the configuration, wires the service and serves until ctx is

@@ -26,6 +26,7 @@
 //	-api-keys    comma-separated Bearer keys; "name:read" is a key that may only read
 //	-rate-limit  requests per hour per key, 0 = off
 //	-store       Komerza only: the store served, a UUID (default 11111111-1111-4111-8111-111111111111)
+//	-healthcheck check that the simulator at -addr answers (GET /__sim/stats) and exit 0, or 1 if not
 //
 // Every vendor has the same control endpoints (/__sim/stats, /__sim/reset,
 // /__sim/requests, /__sim/customers, /__sim/faults); see package
@@ -47,6 +48,7 @@ import (
 	"syscall"
 	"time"
 
+	"customergraph/internal/health"
 	"customergraph/internal/sim/komerzasim"
 	"customergraph/internal/sim/simkit"
 	"customergraph/internal/sim/tiquosim"
@@ -85,6 +87,9 @@ type config struct {
 	apiKeys   string
 	rateLimit int
 	store     string // Komerza's store, lower-cased
+	// healthcheck asks the simulator at addr whether it answers, instead
+	// of serving.
+	healthcheck bool
 }
 
 // maxCustomers is the largest data set of each vendor's simulator.
@@ -109,6 +114,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.apiKeys, "api-keys", simkit.DefaultAPIKey, `comma-separated Bearer keys; "name:read" is a key that may only read`)
 	fs.IntVar(&c.rateLimit, "rate-limit", 0, "requests per hour per key, 0 = off")
 	fs.StringVar(&c.store, "store", komerzasim.DefaultStore, "Komerza only: the store served, a UUID")
+	fs.BoolVar(&c.healthcheck, "healthcheck", false, "check that the simulator at -addr answers and exit 0 if it does, 1 if not (for container health checks)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -178,6 +184,13 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	cfg, err := parseFlags(args)
 	if err != nil {
 		return err
+	}
+	if cfg.healthcheck {
+		addr, err := health.Local(cfg.addr)
+		if err != nil {
+			return err
+		}
+		return health.Check(ctx, "http://"+addr+"/__sim/stats")
 	}
 	var keys []string
 	for k := range strings.SplitSeq(cfg.apiKeys, ",") {

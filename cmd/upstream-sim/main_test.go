@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -168,6 +169,13 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("list: got %d; want 200", resp.StatusCode)
 	}
+	// -healthcheck asks the running simulator, and fails where none runs.
+	if err := run(t.Context(), []string{"-healthcheck", "-addr", addr}, logger); err != nil {
+		t.Errorf("-healthcheck of the running simulator: %v; want nil", err)
+	}
+	if err := run(t.Context(), []string{"-healthcheck", "-addr", freeAddr(t)}, logger); err == nil {
+		t.Error("-healthcheck where nothing listens: nil; want an error")
+	}
 
 	cancel()
 	select {
@@ -178,4 +186,16 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("run did not return after cancel")
 	}
+}
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }
