@@ -603,3 +603,29 @@ func TestPersistedQueryCodes(t *testing.T) {
 		t.Error("persisted's codes differ from the facade's")
 	}
 }
+
+// TestPersistedQueriesDocExample: the manifest in docs/persisted-queries.md
+// is valid, and its first operation is served by id as the doc shows.
+func TestPersistedQueriesDocExample(t *testing.T) {
+	doc, err := os.ReadFile("docs/persisted-queries.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "### The manifest")
+	_, rest, ok2 := strings.Cut(rest, "```json\n")
+	example, _, ok3 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("no JSON example under \"### The manifest\"")
+	}
+	s := newStack(t, stackOptions{env: map[string]string{
+		"PERSISTED_QUERIES": "trusted", "PERSISTED_QUERIES_MANIFEST": writeFile(t, example),
+	}})
+	if n := s.cfg.Persisted.Manifest.Len(); n != 2 {
+		t.Errorf("example lists %d operations; want 2", n)
+	}
+	data := served(t, s.pq(pqRequest{hash: "customer-by-number", vars: pqCustomerVars}))
+	if !strings.Contains(data, "displayName") {
+		t.Errorf("example operation answered %s", data)
+	}
+	served(t, s.pq(pqRequest{method: http.MethodGet, documentID: "customer-by-number", vars: pqCustomerVars}))
+}
