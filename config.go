@@ -56,6 +56,7 @@ type config struct {
 	LogLevel              slog.Level
 	LogFormat             string // "text" or "json"
 	ShutdownTimeout       time.Duration
+	Persisted             persistedConfig // PERSISTED_QUERIES and its settings
 
 	// The upstream's protection, per upstream key: the circuit breaker
 	// (0 failures: none) and the request budget (0: none).
@@ -127,6 +128,7 @@ func (c config) LogValue() slog.Value {
 		slog.Int("maxRootFields", c.MaxRootFields),
 		slog.Int("maxFields", c.MaxFields),
 		slog.Int("maxFieldRepeats", c.MaxFieldRepeats),
+		slog.Any("persistedQueries", c.Persisted),
 	)
 }
 
@@ -262,6 +264,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			p.errs = append(p.errs, "FACADE_API_KEYS must be set when UPSTREAM_URL is: a real upstream is never served without client keys")
 		}
 	}
+	p.persistedQueries(&c)
 	p.loadTenants(&c)
 	p.errs = append(p.errs, checkAdminKeys(c)...)
 	if len(p.errs) > 0 {

@@ -203,6 +203,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		Stats() cache.Stats
 	}
 	var budgetStore redis.UniversalClient // nil: the budget is this instance's
+	var redisCache *cache.Redis           // nil: no Redis
 	if cfg.RedisURL == "" {
 		m := cache.NewMemory(cache.MemoryOptions{})
 		a.closers = append(a.closers, m.Close)
@@ -220,7 +221,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			return nil, fmt.Errorf("redis: %w", err)
 		}
 		a.closers = append(a.closers, r.Close)
-		store = r
+		store, redisCache = r, r
 		if cfg.UpstreamBudget > 0 {
 			// The budget's own connections, so that a busy cache never
 			// holds up a Take.
@@ -254,7 +255,12 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 
 	gate := admission.New(int64(cfg.MaxInflightCost), cfg.AdmissionWait)
 	registerAdmissionMetrics(reg, gate)
-	gql := newGraphQL(cfg, log, gate)
+	pq, withPersisted, err := newPersistedQueries(cfg, redisCache, reg, log)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	gql := withPersisted(newGraphQL(cfg, log, gate, pq))
 
 	// One HTTP client (connection pool) per upstream host, shared by the
 	// tenants on it.
@@ -551,7 +557,7 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 
 // newGraphQL returns the gqlgen handler with its transports, caches and
 // limits.
-func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.Handler {
+func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persistedQueries graphql.HandlerExtension) http.Handler {
 	c := graph.Config{Resolvers: &resolvers.Resolver{}}
 	// Each customer a query materialises costs a cache key and a record
 	// decode, more than a plain field: price it so, for the complexity
@@ -582,7 +588,7 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller) http.H
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(persistedQueries)
 	// After the persisted query extension, which fills in the query: the
 	// document limits, before gqlgen parses and validates the query.
 	srv.Use(operationLimits{

@@ -41,7 +41,8 @@ var ErrKeyRejected = errors.New("the customer service rejected this API key")
 
 // Codes of requests refused before they run: none of them costs an
 // upstream call. The *_LIMIT_EXCEEDED codes are answered with HTTP 422,
-// like gqlgen's parse and validation failures.
+// like gqlgen's parse and validation failures. The PERSISTED_QUERY_*
+// codes are package persisted's (docs/persisted-queries.md).
 const (
 	// CodeBadRequest: the request is not a GraphQL request (a body that
 	// is not JSON, for one).

@@ -1,10 +1,13 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"customergraph/internal/cache/cachetest"
 )
@@ -134,9 +137,13 @@ func TestRedisSkippedErrors(t *testing.T) {
 	if err := r.Delete(t.Context(), keys); !errors.Is(err, ErrSkipped) {
 		t.Errorf("Delete while skipped: %v; want ErrSkipped", err)
 	}
+	ran := false
+	if err := r.Do(t.Context(), "other", 1, func(context.Context, redis.UniversalClient) error { ran = true; return nil }); !errors.Is(err, ErrSkipped) || ran {
+		t.Errorf("Do while skipped: %v, ran %v; want ErrSkipped, not run", err, ran)
+	}
 	after := r.Stats()
 	want := before
-	want.Skipped += 3
+	want.Skipped += 4
 	want.Misses += 2
 	if after != want {
 		t.Errorf("Stats after 3 skipped operations = %+v; want %+v", after, want)

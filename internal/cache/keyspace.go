@@ -20,10 +20,13 @@ const namespaceLabel = "customergraph/cache/namespace/v1"
 //	cg:v3:{<namespace>}:c:<id>            a customer document
 //	cg:v3:{<namespace>}:a:<kind>:<value>  an alias (link) to a document key
 //	cg:v3:{<namespace>}:l:<name>          the tenant's upstream limits (budget, pause)
+//	cg:v3:{<namespace>}:q:<sha256>        a persisted query's document
+//	cg:v3:{<namespace>}:qi                the persisted queries' index (a sorted set)
 //
 // The braces make the namespace a Redis Cluster hash tag: all the keys of a
 // tenant live in one slot, which lets the Lua script behind Redis.Get read
-// several keys and follow links in one call.
+// several keys and follow links in one call. Persisted queries have a
+// namespace of their own, not a tenant's (see package persisted).
 //
 // The zero Keyspace is not usable; create one with NewKeyspace.
 type Keyspace struct {
@@ -58,6 +61,18 @@ func (k Keyspace) Alias(kind, value string) string {
 // tenant's request budget or a rate-limit pause.
 func (k Keyspace) Limit(name string) string {
 	return k.prefix + "l:" + name
+}
+
+// PersistedQuery returns the key of the persisted query document whose
+// SHA-256 is hash (64 lowercase hex digits).
+func (k Keyspace) PersistedQuery(hash string) string {
+	return k.prefix + "q:" + hash
+}
+
+// PersistedQueryIndex returns the key of the index of the persisted
+// queries: a sorted set of their hashes, scored by last use.
+func (k Keyspace) PersistedQueryIndex() string {
+	return k.prefix + "qi"
 }
 
 // Namespace derives a tenant namespace from parts, typically the upstream

@@ -15,6 +15,8 @@ func TestKeyspace(t *testing.T) {
 		{ks.Alias("phone", "+44 20 7946 0000"), "cg:v3:{tenant1}:a:phone:+44 20 7946 0000"},
 		{ks.Alias("number", "C-1:2"), "cg:v3:{tenant1}:a:number:C-1:2"},
 		{ks.Limit("budget"), "cg:v3:{tenant1}:l:budget"},
+		{ks.PersistedQuery("ab12"), "cg:v3:{tenant1}:q:ab12"},
+		{ks.PersistedQueryIndex(), "cg:v3:{tenant1}:qi"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -27,7 +29,8 @@ func TestKeyspace(t *testing.T) {
 			t.Errorf("key %q has hash tag %q, want the namespace", tt.got, tag)
 		}
 	}
-	if ks.Customer("1") == ks.Alias("c", "1") || ks.Limit("x") == ks.Customer("x") || ks.Customer("1") == NewKeyspace("tenant2").Customer("1") {
+	if ks.Customer("1") == ks.Alias("c", "1") || ks.Limit("x") == ks.Customer("x") || ks.Customer("1") == NewKeyspace("tenant2").Customer("1") ||
+		ks.PersistedQuery("i") == ks.PersistedQueryIndex() {
 		t.Error("keys collide")
 	}
 }

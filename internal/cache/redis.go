@@ -422,6 +422,31 @@ func (r *Redis) Delete(ctx context.Context, keys []string) error {
 	return nil
 }
 
+// Do runs fn, commands of the caller's own, as one operation of the cache:
+// bounded by RedisOptions.Timeout as a whole (fn must use the context it is
+// given), counted in Errors and logged when it fails, and not run at all
+// while Redis is skipped (ErrSkipped), so that a failing Redis costs fn no
+// wait. op names the operation and keys counts its keys, for the log.
+// Errors are wrapped like those of Get; fn's redis.Nil is returned as is.
+func (r *Redis) Do(ctx context.Context, op string, keys int, fn func(ctx context.Context, c redis.UniversalClient) error) error {
+	var nilReply bool
+	err := r.do(ctx, op, keys, func(ctx context.Context) error {
+		err := fn(ctx, r.client)
+		if errors.Is(err, redis.Nil) {
+			nilReply = true
+			return nil // an answer, not a failure
+		}
+		return err
+	})
+	switch {
+	case nilReply:
+		return redis.Nil
+	case err != nil:
+		return fmt.Errorf("cache: %s: %w", op, err)
+	}
+	return nil
+}
+
 // Ping checks that Redis answers, for readiness probes, even while the
 // cache skips it. Its errors are neither counted nor logged.
 func (r *Redis) Ping(ctx context.Context) error {

@@ -18,6 +18,50 @@ import (
 	"customergraph/internal/cache/cachetest"
 )
 
+// TestRedisDo: Do runs the caller's commands on the cache's client; a
+// redis.Nil reply is an answer, returned as is; a failure is wrapped and
+// counted, and a slow command ends at the cache's timeout.
+func TestRedisDo(t *testing.T) {
+	addr := cachetest.Redis(t)
+	r, err := DialRedis("redis://"+addr, RedisOptions{Timeout: 200 * time.Millisecond, Cooldown: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	key := testKeyspace(t).Limit("do")
+	ctx := t.Context()
+	if err := r.Do(ctx, "set", 1, func(ctx context.Context, c redis.UniversalClient) error {
+		return c.Set(ctx, key, "v", time.Minute).Err()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := r.Do(ctx, "get", 1, func(ctx context.Context, c redis.UniversalClient) (err error) {
+		got, err = c.Get(ctx, key).Result()
+		return err
+	}); err != nil || got != "v" {
+		t.Fatalf("Do get = %q, %v; want v", got, err)
+	}
+	if err := r.Do(ctx, "get", 1, func(ctx context.Context, c redis.UniversalClient) error {
+		return c.Get(ctx, key+":none").Err()
+	}); err != redis.Nil {
+		t.Errorf("Do of a missing key: %v; want redis.Nil", err)
+	}
+	if s := r.Stats(); s.Errors != 0 {
+		t.Errorf("answers counted %d errors", s.Errors)
+	}
+	began := time.Now()
+	err = r.Do(ctx, "slow", 1, func(ctx context.Context, c redis.UniversalClient) error {
+		return c.Do(ctx, "blpop", key+":list", 5).Err()
+	})
+	if err == nil || !strings.HasPrefix(err.Error(), "cache: slow: ") || time.Since(began) > 2*time.Second {
+		t.Errorf("Do of a blocking command: %v after %v; want a wrapped timeout after 200ms", err, time.Since(began))
+	}
+	if s := r.Stats(); s.Errors != 1 {
+		t.Errorf("a failed Do counted %d errors; want 1", s.Errors)
+	}
+}
+
 func TestRedisRoundTrips(t *testing.T) {
 	var calls callCounter
 	r, _ := testRedis(t, &calls)

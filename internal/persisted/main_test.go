@@ -1,0 +1,9 @@
+package persisted
+
+import (
+	"testing"
+
+	"customergraph/internal/cache/cachetest"
+)
+
+func TestMain(m *testing.M) { cachetest.Main(m) }
