@@ -64,6 +64,9 @@ func Start(c Config) (trace.TracerProvider, func(context.Context) error, error) 
 	}
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
+		// A panic's value may quote what a customer was looked up by:
+		// never an exception event.
+		sdktrace.WithoutPanicRecording(),
 		sdktrace.WithSampler(sampler(c.Sampler, c.SamplerArg)),
 		sdktrace.WithRawSpanLimits(sdktrace.SpanLimits{
 			AttributeValueLengthLimit:   sdktrace.DefaultAttributeValueLengthLimit,

@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -92,5 +93,41 @@ func TestTracerOfNoop(t *testing.T) {
 	p := noop.NewTracerProvider()
 	if Tracer(&p, "x") != nil {
 		t.Error("Tracer(*noop provider) is not nil")
+	}
+}
+
+// TestPanicNotRecorded: a span ended while its code panics gets no
+// exception event, whose message would be the panic's value.
+func TestPanicNotRecorded(t *testing.T) {
+	rcv := otlptest.New(t)
+	c, err := FromEnv(envOf(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, shutdown, err := Start(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const value = "jane.panic@example.com"
+	func() {
+		defer func() { recover() }()
+		_, span := Tracer(tp, "test").Start(context.Background(), "work")
+		defer span.End()
+		panic("no customer " + value)
+	}()
+	if err := shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans := rcv.Spans()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans; want the one ended while panicking", len(spans))
+	}
+	if n := len(spans[0].Events); n != 0 {
+		t.Errorf("the span has %d events; want none", n)
+	}
+	for _, r := range rcv.Requests() {
+		if bytes.Contains(r.Body, []byte(value)) {
+			t.Errorf("the export contains the panic's value")
+		}
 	}
 }
