@@ -2,6 +2,7 @@ package main
 
 import (
 	"customergraph/internal/customer"
+	"customergraph/internal/telemetry"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -65,6 +66,8 @@ type config struct {
 	UpstreamBudget            int
 	UpstreamBudgetWindow      time.Duration
 	UpstreamBudgetClientShare float64
+
+	Tracing telemetry.Config // the OTEL_* variables; off unless an endpoint is set
 }
 
 // secret is a configuration value that must never be logged.
@@ -129,6 +132,7 @@ func (c config) LogValue() slog.Value {
 		slog.Int("maxFields", c.MaxFields),
 		slog.Int("maxFieldRepeats", c.MaxFieldRepeats),
 		slog.Any("persistedQueries", c.Persisted),
+		slog.Any("tracing", c.Tracing),
 	)
 }
 
@@ -267,6 +271,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p.persistedQueries(&c)
 	p.loadTenants(&c)
 	p.errs = append(p.errs, checkAdminKeys(c)...)
+	var err error
+	if c.Tracing, err = telemetry.FromEnv(getenv); err != nil {
+		p.errs = append(p.errs, err.Error())
+	}
 	if len(p.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(p.errs, "; "))
 	}

@@ -84,6 +84,17 @@ func (r *leakRecorder) secretsOf(env map[string]string, test string) {
 			}
 		}
 	}
+	// The tracing backend's credentials: the values of the OTLP headers.
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"} {
+		for _, entry := range strings.Split(env[name], ",") {
+			if _, v, ok := strings.Cut(entry, "="); ok {
+				if dec, err := url.PathUnescape(strings.TrimSpace(v)); err == nil {
+					r.secret("OTLP header value ("+name+", first configured by "+test+")", dec)
+				}
+				r.secret("OTLP header value ("+name+", first configured by "+test+"), as encoded", strings.TrimSpace(v))
+			}
+		}
+	}
 	if u, err := url.Parse(env["REDIS_URL"]); err == nil && u.User != nil {
 		if pw, ok := u.User.Password(); ok {
 			r.secret("Redis password (REDIS_URL, first configured by "+test+")", pw)

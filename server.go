@@ -52,6 +52,7 @@ import (
 	"customergraph/internal/sim/simkit"
 	"customergraph/internal/sim/tiquosim"
 	"customergraph/internal/sim/xtrakitsim"
+	"customergraph/internal/telemetry"
 	"customergraph/internal/upstream"
 	"customergraph/loaders"
 	"customergraph/resolvers"
@@ -95,6 +96,9 @@ func run(ctx context.Context, getenv func(string) string, logOut io.Writer) erro
 	}
 	log := newLogger(cfg, logOut)
 	log.Info("starting customergraph", "config", cfg)
+	if cfg.Tracing.Enabled() {
+		logExportErrors(log)
+	}
 
 	a, err := newApp(cfg, log)
 	if err != nil {
@@ -191,6 +195,10 @@ type pinger interface {
 // set of loaders per tenant, the GraphQL handler and the HTTP routes.
 func newApp(cfg config, log *slog.Logger) (*app, error) {
 	a := &app{}
+	tr, err := a.startTracing(cfg)
+	if err != nil {
+		return nil, err
+	}
 	simURLs, err := a.startSimulators(cfg, log)
 	if err != nil {
 		a.Close()
@@ -215,6 +223,8 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			Timeout:  cfg.RedisTimeout,
 			Cooldown: offIfZero(cfg.RedisCooldown),
 			Logger:   log,
+
+			TracerProvider: tr.provider,
 		})
 		if err != nil {
 			a.Close()
@@ -225,7 +235,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		if cfg.UpstreamBudget > 0 {
 			// The budget's own connections, so that a busy cache never
 			// holds up a Take.
-			rdb, err := cache.ParseRedisURL(string(cfg.RedisURL), cache.RedisOptions{Timeout: cfg.RedisTimeout})
+			rdb, err := cache.ParseRedisURL(string(cfg.RedisURL), cache.RedisOptions{Timeout: cfg.RedisTimeout, TracerProvider: tr.provider})
 			if err != nil {
 				a.Close()
 				return nil, fmt.Errorf("redis: %w", err)
@@ -251,6 +261,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		redis:   budgetStore,
 		metrics: newUpstreamMetrics(reg, cfg.UpstreamBudget > 0),
 		log:     log,
+		tracing: tr,
 	}
 
 	gate := admission.New(int64(cfg.MaxInflightCost), cfg.AdmissionWait)
@@ -293,6 +304,8 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			NegativeTTL:  offIfZero(cfg.NegativeTTL),
 			StaleIfError: offIfZero(cfg.StaleIfError),
 			Logger:       log.With("tenant", name),
+
+			TracerProvider: tr.provider,
 		})
 		api := limitRequests(int64(cfg.MaxBodyBytes), cfg.TokenLimit, svc.Middleware(gql))
 		return &tenant{api: api, keys: keys, svc: svc, ns: ns}, nil
@@ -356,7 +369,8 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		}
 		mux.Handle("/admin/", h)
 	}
-	mux.Handle("/graphql", withCORS(cfg.CORSOrigins, withDeadline(cfg.RequestTimeout, g)))
+	mux.Handle("/graphql", traceRequests(telemetry.Tracer(tr.provider, "customergraph"), tr.propagator,
+		withCORS(cfg.CORSOrigins, withDeadline(cfg.RequestTimeout, g))))
 	mux.Handle("GET /{$}", playground.Handler("customergraph", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -665,6 +679,9 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 	}
 	srv.SetErrorPresenter(presenter)
 	srv.SetRecoverFunc(resolvers.Recover(log))
+	if cfg.Tracing.Enabled() {
+		srv.Use(operationSpans{})
+	}
 	return srv
 }
 

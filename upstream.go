@@ -28,6 +28,7 @@ type upstreamShared struct {
 	redis   redis.UniversalClient // the budget's and pauses' store; nil: this instance only
 	metrics *upstreamMetrics
 	log     *slog.Logger
+	tracing tracing
 }
 
 // newBreaker returns the circuit breaker of tenant's upstream, or nil when
@@ -107,6 +108,9 @@ func newUpstream(sh upstreamShared, tenant string, acct account, hc *http.Client
 		Timeout:    min(cfg.UpstreamTimeout, cfg.RequestTimeout),
 		Before:     before,
 		HTTPClient: hc,
+
+		TracerProvider: sh.tracing.provider,
+		Propagator:     sh.tracing.propagator,
 	}
 	var v loaders.Vendor
 	switch acct.vendor {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
 	"customergraph/internal/customer"
@@ -274,7 +275,12 @@ func (l *Loaders) forget(ctx context.Context, cs ...*customer.Customer) {
 }
 
 // loadByIdentifier is the batch function of Loaders.byIdentifier.
-func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) []*dataloader.Result[*customer.Customer] {
+func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) (results []*dataloader.Result[*customer.Customer]) {
+	if s.tracer != nil {
+		var span trace.Span
+		ctx, span = s.startBatch(ctx, "byIdentifier", len(ids))
+		defer func() { endBatch(span, results) }()
+	}
 	keys := make([]string, len(ids))
 	for i, id := range ids {
 		keys[i] = s.keyFor(id)
@@ -282,7 +288,7 @@ func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) []*
 	since := time.Now()
 	cached, _ := s.lookup(ctx, keys)
 	now := s.now()
-	results := make([]*dataloader.Result[*customer.Customer], len(ids))
+	results = make([]*dataloader.Result[*customer.Customer], len(ids))
 	var misses []int
 	for i, r := range cached {
 		if r.c != nil && !matches(r.c, ids[i]) {
@@ -297,6 +303,9 @@ func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) []*
 			misses = append(misses, i)
 		}
 	}
+	if s.tracer != nil {
+		noteMisses(ctx, len(ids), len(misses))
+	}
 	s.resolve(ctx, results, misses, cached, keys, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
 		return s.get(ctx, ids[i], since)
 	}, s.sharer(func(i int) identifier.ID { return ids[i] }))
@@ -304,7 +313,12 @@ func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) []*
 }
 
 // loadDetailed is the batch function of Loaders.detailed.
-func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataloader.Result[*customer.Customer] {
+func (s *Service) loadDetailed(ctx context.Context, docIDs []string) (results []*dataloader.Result[*customer.Customer]) {
+	if s.tracer != nil {
+		var span trace.Span
+		ctx, span = s.startBatch(ctx, "detailed", len(docIDs))
+		defer func() { endBatch(span, results) }()
+	}
 	keys := make([]string, len(docIDs))
 	for i, id := range docIDs {
 		keys[i] = s.keys.Customer(id)
@@ -312,7 +326,7 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 	since := time.Now()
 	cached, _ := s.lookup(ctx, keys)
 	now := s.now()
-	results := make([]*dataloader.Result[*customer.Customer], len(docIDs))
+	results = make([]*dataloader.Result[*customer.Customer], len(docIDs))
 	var misses []int
 	for i, r := range cached {
 		if r.c != nil && (r.c.Detail == nil || r.c.ID != docIDs[i]) {
@@ -327,6 +341,9 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) []*dataload
 		default:
 			misses = append(misses, i)
 		}
+	}
+	if s.tracer != nil {
+		noteMisses(ctx, len(docIDs), len(misses))
 	}
 	s.resolve(ctx, results, misses, cached, keys, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
 		id, ok := s.idOf(docIDs[i])
@@ -422,8 +439,13 @@ type fetchHooks struct {
 // loadContacts is the batch function of Loaders.contacts, by customer ID:
 // the vendor's Contacts is the one read that returns every email and phone
 // of a customer. partial returns the record a key was asked for.
-func (s *Service) loadContacts(ctx context.Context, ids []string, partial func(id string) *customer.Customer) []*dataloader.Result[*customer.Customer] {
-	results := make([]*dataloader.Result[*customer.Customer], len(ids))
+func (s *Service) loadContacts(ctx context.Context, ids []string, partial func(id string) *customer.Customer) (results []*dataloader.Result[*customer.Customer]) {
+	if s.tracer != nil {
+		var span trace.Span
+		ctx, span = s.startBatch(ctx, "contacts", len(ids))
+		defer func() { endBatch(span, results) }()
+	}
+	results = make([]*dataloader.Result[*customer.Customer], len(ids))
 	keys := make([]string, len(ids))
 	for i, id := range ids {
 		keys[i] = s.keys.Customer(id)
@@ -446,6 +468,9 @@ func (s *Service) loadContacts(ctx context.Context, ids []string, partial func(i
 			continue
 		}
 		misses = append(misses, i)
+	}
+	if s.tracer != nil {
+		noteMisses(ctx, len(ids), len(misses))
 	}
 	s.resolve(ctx, results, misses, flags, nil, func(ctx context.Context, i int) (*customer.Customer, bool, error) {
 		known := partial(ids[i])

@@ -21,9 +21,12 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
+	"customergraph/internal/telemetry"
 	"customergraph/internal/upstream"
 )
 
@@ -116,6 +119,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// TracerProvider, unless nil or a no-op provider, records a span for
+	// every batch: its loader, size, cache hits and misses (see
+	// startBatch). Default: none, and no tracing code runs.
+	TracerProvider trace.TracerProvider
 }
 
 // ttlJitter is the spread of cache lifetimes.
@@ -136,6 +143,7 @@ type Service struct {
 	wait     time.Duration
 	log      *slog.Logger
 	now      func() time.Time
+	tracer   trace.Tracer // nil: no spans
 
 	gets     flight[identifier.ID, *customer.Customer]
 	contacts flight[string, *customer.Customer] // by customer ID
@@ -163,6 +171,7 @@ func New(cfg Config) *Service {
 		wait:     orDefault(cfg.Wait, 2*time.Millisecond),
 		log:      cfg.Logger,
 		now:      cfg.Now,
+		tracer:   telemetry.Tracer(cfg.TracerProvider, "customergraph/loaders"),
 	}
 	if s.fanout <= 0 {
 		s.fanout = 64

@@ -14,6 +14,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+	"go.opentelemetry.io/otel/trace"
+
+	"customergraph/internal/telemetry"
 )
 
 // Defaults of RedisOptions.
@@ -66,6 +69,14 @@ type RedisOptions struct {
 	//
 	// default: slog.Default()
 	Logger *slog.Logger
+
+	// TracerProvider, unless nil or a no-op provider, records a span for
+	// each round trip of a traced request: the command or pipeline and how
+	// many keys it names, never the keys (see tracingHook). Used by
+	// ParseRedisURL and DialRedis.
+	//
+	// default: none, and no tracing code runs
+	TracerProvider trace.TracerProvider
 }
 
 func (o RedisOptions) withDefaults() RedisOptions {
@@ -112,7 +123,11 @@ func ParseRedisURL(url string, opts RedisOptions) (redis.UniversalClient, error)
 	o.ContextTimeoutEnabled = true
 	o.DisableIdentity = true
 	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	return redis.NewClient(o), nil
+	client := redis.NewClient(o)
+	if t := telemetry.Tracer(opts.TracerProvider, "customergraph/internal/cache"); t != nil {
+		client.AddHook(tracingHook{tracer: t})
+	}
+	return client, nil
 }
 
 // redactURLError strips the URL from a *url.Error, whose message quotes the

@@ -11,6 +11,11 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"customergraph/internal/telemetry"
 )
 
 // Options configures a vendor client. The zero value of each field selects
@@ -44,6 +49,15 @@ type Options struct {
 	// an *Error of Kind ErrUnavailable. Else Before returns the function to
 	// call with the attempt's Result once it is over, or nil.
 	Before func(ctx context.Context, method string) (after func(Result), err error)
+	// TracerProvider, unless nil or a no-op provider, records a span for
+	// every attempt, refused ones included: its vendor, operation, method,
+	// status and retry number, never its URL (see attemptSpan). Default:
+	// none, and no tracing code runs.
+	TracerProvider trace.TracerProvider
+	// Propagator, with a TracerProvider, writes each attempt's trace
+	// context into its request (W3C traceparent). Default: nothing is
+	// sent.
+	Propagator propagation.TextMapPropagator
 }
 
 // Result describes one attempt, for the function Options.Before returns.
@@ -113,6 +127,8 @@ type Caller struct {
 	userAgent  string
 	before     func(ctx context.Context, method string) (func(Result), error)
 	errorBody  ErrorBodyFunc
+	tracer     trace.Tracer                  // nil: no spans
+	propagator propagation.TextMapPropagator // nil: no trace context sent
 }
 
 // NewCaller returns a Caller for the vendor API named api (e.g. "komerza",
@@ -157,6 +173,10 @@ func NewCaller(api, baseURL, apiKey string, opts *Options, errorBody ErrorBodyFu
 		userAgent:  o.UserAgent,
 		before:     o.Before,
 		errorBody:  errorBody,
+		tracer:     telemetry.Tracer(o.TracerProvider, "customergraph/internal/upstream"),
+	}
+	if c.tracer != nil {
+		c.propagator = o.Propagator
 	}
 	if apiKey != "" {
 		c.authHeader = "Bearer " + apiKey
@@ -218,14 +238,25 @@ func (c *Caller) Do(ctx context.Context, op, method, path string, body []byte) (
 		retries = c.maxRetries
 	}
 	for attempt := 0; ; attempt++ {
+		actx, span := ctx, trace.Span(nil)
+		if c.tracer != nil {
+			actx, span = c.startAttempt(ctx, op, method, attempt)
+		}
 		var after func(Result)
 		if c.before != nil {
 			var err error
-			if after, err = c.before(ctx, method); err != nil {
-				return nil, 0, c.refused(op, err)
+			if after, err = c.before(actx, method); err != nil {
+				err = c.refused(op, err)
+				if span != nil {
+					endRefused(span, err)
+				}
+				return nil, 0, err
 			}
 		}
-		b, status, retry, err := c.try(ctx, op, method, path, body)
+		b, status, retry, err := c.try(actx, op, method, path, body)
+		if span != nil {
+			endAttempt(span, status, err)
+		}
 		if after != nil {
 			r := Result{Method: method, Status: status, Err: err}
 			var ue *Error
@@ -284,6 +315,9 @@ func (c *Caller) try(ctx context.Context, op, method, path string, body []byte) 
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.propagator != nil {
+		c.propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	}
 
 	resp, err := c.hc.Do(req)
