@@ -30,7 +30,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -46,6 +45,7 @@ import (
 	"customergraph/internal/budget"
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
+	"customergraph/internal/graphiql"
 	"customergraph/internal/health"
 	"customergraph/internal/querylimit"
 	"customergraph/internal/sim/komerzasim"
@@ -360,6 +360,18 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		}
 	}
 
+	ide, err := graphiql.New(graphiql.Options{
+		Title:         "customergraph",
+		Endpoint:      "/graphql",
+		DefaultQuery:  graphiqlQuery,
+		KeyRequired:   g.open == nil,
+		Introspection: cfg.Introspection,
+	})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+
 	mux := http.NewServeMux()
 	if len(cfg.AdminAPIKeys) > 0 {
 		h, err := a.adminHandler(cfg, log, byName)
@@ -371,7 +383,8 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	}
 	mux.Handle("/graphql", traceRequests(telemetry.Tracer(tr.provider, "customergraph"), tr.propagator,
 		withCORS(cfg.CORSOrigins, withDeadline(cfg.RequestTimeout, g))))
-	mux.Handle("GET /{$}", playground.Handler("customergraph", "/graphql"))
+	mux.Handle("GET /{$}", ide.Page())
+	mux.Handle("GET "+graphiql.AssetsPath, ide.Assets())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -425,6 +438,30 @@ func (a *app) adminHandler(cfg config, log *slog.Logger, tenants map[string]*ten
 	log.Info("ADMIN_API_KEYS is set: cache invalidation at POST /admin/cache/invalidate")
 	return admin.Handler(o), nil
 }
+
+// graphiqlQuery fills GraphiQL's query editor on a first visit.
+const graphiqlQuery = `# customergraph: GraphQL over your customer platform.
+#
+# Run this query with the run button or Ctrl-Enter.
+# The docs explorer (the book, top left) shows every
+# type and field; Ctrl-Space completes a field name.
+query FirstCustomers {
+  customers(first: 10) {
+    nodes {
+      id
+      vendor
+      displayName
+      email
+      status
+      createdAt
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+`
 
 // startSimulators starts the in-process simulator of each vendor that a
 // tenant (or passthrough) without an upstream URL has, accepting those
