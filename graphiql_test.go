@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -38,15 +40,21 @@ func TestGraphiQLDefaultQueryRuns(t *testing.T) {
 // The page at / follows the configuration: whether a key is needed, and
 // whether introspection is on.
 func TestGraphiQLPageFollowsConfig(t *testing.T) {
+	manifest := filepath.Join(t.TempDir(), "manifest.json")
+	if err := os.WriteFile(manifest, []byte(`{"format":"apollo-persisted-query-manifest","version":1,"operations":[`+
+		`{"id":"first","name":"First","type":"query","body":"query First { __typename }"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
-		name          string
-		env           map[string]string
-		key, noSchema bool
+		name                   string
+		env                    map[string]string
+		key, noSchema, trusted bool
 	}{
-		{"demo", map[string]string{}, false, false},
-		{"client keys", map[string]string{"FACADE_API_KEYS": "cg-page-test-key"}, true, false},
-		{"passthrough", map[string]string{"AUTH_MODE": "passthrough"}, true, false},
-		{"introspection off", map[string]string{"INTROSPECTION": "false"}, false, true},
+		{"demo", map[string]string{}, false, false, false},
+		{"client keys", map[string]string{"FACADE_API_KEYS": "cg-page-test-key"}, true, false, false},
+		{"passthrough", map[string]string{"AUTH_MODE": "passthrough"}, true, false, false},
+		{"introspection off", map[string]string{"INTROSPECTION": "false"}, false, true, false},
+		{"trusted documents", map[string]string{"PERSISTED_QUERIES": "trusted", "PERSISTED_QUERIES_MANIFEST": manifest}, false, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.env["SIM_CUSTOMERS"] = "5"
@@ -72,6 +80,9 @@ func TestGraphiQLPageFollowsConfig(t *testing.T) {
 			if got := strings.Contains(body, `id="note-introspection"`); got != tc.noSchema {
 				t.Errorf("introspection note shown: %v, want %v", got, tc.noSchema)
 			}
+			if got := strings.Contains(body, `id="note-trusted"`); got != tc.trusted {
+				t.Errorf("trusted-documents note shown: %v, want %v", got, tc.trusted)
+			}
 			m := regexp.MustCompile(`(?s)id="graphiql-settings">(.*?)</script>`).FindStringSubmatch(body)
 			if m == nil {
 				t.Fatal("no settings in the page")
@@ -83,7 +94,7 @@ func TestGraphiQLPageFollowsConfig(t *testing.T) {
 			if err := json.Unmarshal([]byte(m[1]), &s); err != nil {
 				t.Fatal(err)
 			}
-			if s.Endpoint != "/graphql" || s.DefaultQuery != graphiqlQuery || s.Introspection == tc.noSchema ||
+			if s.Endpoint != "/graphql" || s.DefaultQuery != graphiqlQuery || s.Introspection == (tc.noSchema || tc.trusted) ||
 				strings.Contains(s.DefaultHeaders, graphiql.KeyPlaceholder) != tc.key {
 				t.Errorf("settings: %+v", s)
 			}

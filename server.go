@@ -47,6 +47,7 @@ import (
 	"customergraph/internal/customer"
 	"customergraph/internal/graphiql"
 	"customergraph/internal/health"
+	"customergraph/internal/persisted"
 	"customergraph/internal/querylimit"
 	"customergraph/internal/sim/komerzasim"
 	"customergraph/internal/sim/simkit"
@@ -366,6 +367,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		DefaultQuery:  graphiqlQuery,
 		KeyRequired:   g.open == nil,
 		Introspection: cfg.Introspection,
+		TrustedOnly:   cfg.Persisted.Mode == persisted.Trusted,
 	})
 	if err != nil {
 		a.Close()

@@ -67,6 +67,11 @@ type Options struct {
 	// it does not, the page does not ask for the schema and says why the
 	// documentation explorer and autocompletion are empty.
 	Introspection bool
+	// TrustedOnly says that the endpoint runs only the operations of a
+	// list of trusted documents: the page says that anything else typed
+	// in it is refused, and does not ask for the schema (introspection is
+	// not on the list either).
+	TrustedOnly bool
 }
 
 // KeyPlaceholder is what the headers editor holds where the key goes when
@@ -101,7 +106,7 @@ func New(o Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := settings{Title: o.Title, Endpoint: o.Endpoint, DefaultQuery: o.DefaultQuery, Introspection: o.Introspection}
+	s := settings{Title: o.Title, Endpoint: o.Endpoint, DefaultQuery: o.DefaultQuery, Introspection: o.Introspection && !o.TrustedOnly}
 	if o.KeyRequired {
 		s.DefaultHeaders = "{\n  \"Authorization\": \"Bearer " + KeyPlaceholder + "\"\n}"
 		s.KeyPlaceholder = KeyPlaceholder
@@ -119,6 +124,7 @@ func New(o Options) (*Handler, error) {
 		"Assets":        AssetsPath + set.version + "/",
 		"KeyRequired":   o.KeyRequired,
 		"Introspection": o.Introspection,
+		"TrustedOnly":   o.TrustedOnly,
 		"Placeholder":   KeyPlaceholder,
 	})
 	if err != nil {
@@ -145,13 +151,16 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <script type="application/json" id="graphiql-settings">{{.Settings}}</script>
 </head>
 <body>
-{{- if or .KeyRequired (not .Introspection)}}
+{{- if or .KeyRequired (not .Introspection) .TrustedOnly}}
 <div class="cg-notes">
 {{- if .KeyRequired}}
 <p class="cg-note" id="note-key" role="note">This service needs a client key. In <strong>Headers</strong>, below the query, replace <code>{{.Placeholder}}</code> with your key; the documentation explorer loads the schema once the key is accepted.</p>
 {{- end}}
 {{- if not .Introspection}}
 <p class="cg-note" id="note-introspection" role="note">Introspection is turned off on this service, so GraphiQL cannot load the schema: the documentation explorer and autocompletion stay empty. Queries still run.</p>
+{{- end}}
+{{- if .TrustedOnly}}
+<p class="cg-note" id="note-trusted" role="note">This service runs only its trusted operations (<code>PERSISTED_QUERIES=trusted</code>): an operation typed here is refused with <code>PERSISTED_QUERY_NOT_IN_LIST</code> unless it is one of them, word for word. The schema is not loaded, since introspection is not one of them.</p>
 {{- end}}
 </div>
 {{- end}}
