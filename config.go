@@ -39,6 +39,7 @@ type config struct {
 	RedisTimeout          time.Duration
 	RedisCooldown         time.Duration // 0: never skip a failing Redis
 	UpstreamTimeout       time.Duration // per attempt
+	UpstreamConcurrency   int           // attempts in flight at once, per tenant
 	RequestTimeout        time.Duration // per GraphQL request, everything included
 	Introspection         bool
 	ComplexityLimit       int
@@ -116,6 +117,7 @@ func (c config) LogValue() slog.Value {
 		slog.Duration("redisCooldown", c.RedisCooldown),
 		slog.Duration("upstreamTimeout", c.UpstreamTimeout),
 		slog.Duration("requestTimeout", c.RequestTimeout),
+		slog.Int("upstreamConcurrency", c.UpstreamConcurrency),
 		slog.Int("breakerFailures", c.BreakerFailures),
 		slog.Duration("breakerCoolDown", c.BreakerCoolDown),
 		slog.Int("upstreamBudget", c.UpstreamBudget),
@@ -147,6 +149,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		RedisCooldown:   time.Second,
 		UpstreamTimeout: 3 * time.Second,
 		RequestTimeout:  8 * time.Second,
+
+		UpstreamConcurrency: 64,
 
 		BreakerFailures:           5,
 		BreakerCoolDown:           30 * time.Second,
@@ -212,6 +216,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p.duration("REDIS_COOLDOWN", &c.RedisCooldown, 0, time.Hour)
 	p.duration("UPSTREAM_TIMEOUT", &c.UpstreamTimeout, 10*time.Millisecond, 5*time.Minute)
 	p.duration("REQUEST_TIMEOUT", &c.RequestTimeout, 100*time.Millisecond, 10*time.Minute)
+	p.int("UPSTREAM_CONCURRENCY", &c.UpstreamConcurrency, 1, 10_000)
 	p.int("BREAKER_FAILURES", &c.BreakerFailures, 0, 1000)
 	p.duration("BREAKER_COOLDOWN", &c.BreakerCoolDown, 100*time.Millisecond, time.Hour)
 	p.int("UPSTREAM_BUDGET", &c.UpstreamBudget, 0, 100_000_000)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
@@ -44,10 +45,11 @@ type stack struct {
 
 type stackOptions struct {
 	customers int
-	seed      int64  // the simulator's data set; default 1
-	redisAddr string // default: the shared test Redis; "memory" for none
-	namespace string // default: unique to the test
-	upstream  *stack // share this stack's simulator (and namespace)
+	seed      int64         // the simulator's data set; default 1
+	latency   time.Duration // added to each of the simulator's API requests
+	redisAddr string        // default: the shared test Redis; "memory" for none
+	namespace string        // default: unique to the test
+	upstream  *stack        // share this stack's simulator (and namespace)
 	env       map[string]string
 	// onUpstream, if set, sees every request the simulator receives
 	// before it is served.
@@ -66,7 +68,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		if o.customers == 0 {
 			o.customers = 250
 		}
-		s.sim = tiquosim.New(tiquosim.Options{Customers: o.customers, Seed: o.seed, APIKeys: []string{testUpstreamKey, tiquosim.DefaultAPIKey}})
+		s.sim = tiquosim.New(tiquosim.Options{Customers: o.customers, Seed: o.seed, Latency: o.latency, APIKeys: []string{testUpstreamKey, tiquosim.DefaultAPIKey}})
 		var h http.Handler = s.sim
 		if o.onUpstream != nil {
 			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -108,6 +108,9 @@ func newUpstream(sh upstreamShared, tenant string, acct account, hc *http.Client
 		Timeout:    min(cfg.UpstreamTimeout, cfg.RequestTimeout),
 		Before:     before,
 		HTTPClient: hc,
+		// A burst of misses (a cold page of many lookups, many at once)
+		// waits its turn rather than opening thousands of calls.
+		MaxConcurrent: cfg.UpstreamConcurrency,
 
 		TracerProvider: sh.tracing.provider,
 		Propagator:     sh.tracing.propagator,

@@ -2,8 +2,12 @@ package loaders
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"customergraph/internal/upstream"
 )
 
 // flight coalesces concurrent upstream calls for the same key across
@@ -19,7 +23,11 @@ import (
 //
 // The call runs detached from the leader's context, so a leader whose
 // client went away, or whose deadline passed, does not fail the followers;
-// each caller still stops waiting when its own context ends. The call's own
+// each caller still stops waiting when its own context ends. Once every
+// caller has stopped waiting, the call makes no further upstream attempt
+// (upstream.WithWanted): an answer nobody waits for is not worth the
+// budget. The attempt under way finishes. A caller that ends before it
+// joins starts nothing. The call's own
 // context ends after timeout (none when 0), so that no call outlives the
 // requests that could be waiting for it.
 type flight[K comparable, V any] struct {
@@ -38,6 +46,19 @@ type call[V any] struct {
 	val      V
 	err      error
 	released time.Time // when the leader's write-back was done; zero before
+	// waiters counts the callers waiting for the call; when the last of
+	// them stops waiting before the call is done, gone is closed and the
+	// call makes no further upstream attempt. Nobody joins it after that.
+	waiters atomic.Int32
+	gone    chan struct{}
+	leave   sync.Once
+}
+
+// stopWaiting records that a caller stopped waiting for c.
+func (c *call[V]) stopWaiting() {
+	if c.waiters.Add(-1) == 0 && !isDone(c.done) {
+		c.leave.Do(func() { close(c.gone) })
+	}
 }
 
 // do returns fn's result for key, running fn only if no call for key is
@@ -46,24 +67,46 @@ type call[V any] struct {
 // caller started the call: the leader alone writes the result back to the
 // cache, and then calls release.
 func (f *flight[K, V]) do(ctx context.Context, key K, since time.Time, fn func(context.Context) (V, error)) (v V, err error, leader bool) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return v, err, false // gone already: start nothing
+		}
+		v, err, leader = f.join(ctx, key, since, fn)
+		if !errors.Is(err, upstream.ErrAbandoned) || ctx.Err() != nil {
+			return v, err, leader
+		}
+		// The call this caller joined was given up by everyone before it
+		// came: make a call of its own.
+	}
+}
+
+// join is do's one attempt: it joins the call for key, or starts one.
+func (f *flight[K, V]) join(ctx context.Context, key K, since time.Time, fn func(context.Context) (V, error)) (v V, err error, leader bool) {
 	f.mu.Lock()
 	if f.calls == nil {
 		f.calls = make(map[K]*call[V])
 	}
 	c, ok := f.calls[key]
-	if ok && !c.released.IsZero() && !c.released.After(since) {
+	switch {
+	case !ok:
+	case !c.released.IsZero() && !c.released.After(since):
 		ok = false // written back before the caller looked: its miss is news
+	case isDone(c.gone):
+		ok = false // given up by every caller before this one came
 	}
 	if !ok {
-		c = &call[V]{done: make(chan struct{})}
+		c = &call[V]{done: make(chan struct{}), gone: make(chan struct{})}
 		f.calls[key] = c
 		leader = true
+	}
+	c.waiters.Add(1)
+	if leader {
 		go func() {
 			cctx, cancel := context.WithoutCancel(ctx), context.CancelFunc(func() {})
 			if f.timeout > 0 {
 				cctx, cancel = context.WithTimeout(cctx, f.timeout)
 			}
-			c.val, c.err = fn(cctx)
+			c.val, c.err = fn(upstream.WithAbandonment(cctx, c.gone))
 			cancel()
 			close(c.done)
 			if c.err != nil {
@@ -74,12 +117,23 @@ func (f *flight[K, V]) do(ctx context.Context, key K, since time.Time, fn func(c
 		}()
 	}
 	f.mu.Unlock()
+	defer c.stopWaiting()
 	select {
 	case <-c.done:
 		return c.val, c.err, leader
 	case <-ctx.Done():
 		var zero V
 		return zero, ctx.Err(), false
+	}
+}
+
+// isDone reports whether ch is closed.
+func isDone(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 

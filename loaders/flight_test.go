@@ -3,6 +3,8 @@ package loaders
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
+	"customergraph/internal/upstream"
 )
 
 func TestFlightCoalesces(t *testing.T) {
@@ -179,5 +182,72 @@ func TestFlightTimeout(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the call did not end at the flight's timeout")
+	}
+}
+
+// TestFlightAbandoned: once every caller has stopped waiting, the call's
+// upstream attempts stop (the one under way finishes); a caller whose
+// context has ended starts nothing; a caller who comes after the call was
+// given up gets a call of its own, not the abandonment.
+func TestFlightAbandoned(t *testing.T) {
+	var requests atomic.Int32
+	inAttempt, finish := make(chan struct{}, 8), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		inAttempt <- struct{}{}
+		<-finish
+		w.WriteHeader(http.StatusServiceUnavailable) // retried, were anyone waiting
+	}))
+	defer srv.Close()
+	caller, err := upstream.NewCaller("test", srv.URL, "k", &upstream.Options{RetryBase: time.Millisecond, MaxRetries: 5}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f flight[string, int]
+	var calls atomic.Int32
+	done := make(chan error, 1)
+	fn := func(ctx context.Context) (int, error) {
+		calls.Add(1)
+		_, _, err := caller.Do(ctx, "get", http.MethodGet, "/x", nil)
+		done <- err
+		return 0, err
+	}
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, ctx := range []context.Context{ctx1, ctx2} {
+		wg.Add(1)
+		go func() { defer wg.Done(); f.do(ctx, "k", time.Time{}, fn) }()
+	}
+	<-inAttempt
+	time.Sleep(10 * time.Millisecond) // both callers have joined
+	cancel1()
+	cancel2()
+	wg.Wait()
+	close(finish) // the attempt under way ends with a 503
+	if err := <-done; !errors.Is(err, upstream.ErrAbandoned) {
+		t.Errorf("the call ended with %v; want ErrAbandoned", err)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d upstream requests; want 1: no retry once nobody waits", n)
+	}
+
+	// A caller already gone starts nothing.
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err, _ := f.do(gone, "k2", time.Time{}, fn); !errors.Is(err, context.Canceled) || calls.Load() != 1 {
+		t.Errorf("a cancelled caller: %v, %d calls; want context.Canceled and no new call", err, calls.Load())
+	}
+
+	// After an abandonment, a new caller makes a call of its own.
+	abandoned := &call[int]{done: make(chan struct{}), gone: make(chan struct{}), err: upstream.ErrAbandoned}
+	close(abandoned.done)
+	close(abandoned.gone)
+	f.mu.Lock()
+	f.calls["k3"] = abandoned
+	f.mu.Unlock()
+	v, err, leader := f.do(context.Background(), "k3", time.Time{}, func(context.Context) (int, error) { return 9, nil })
+	if v != 9 || err != nil || !leader {
+		t.Errorf("after an abandoned call: %d, %v, leader %v; want 9, nil, a call of its own", v, err, leader)
 	}
 }

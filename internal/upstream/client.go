@@ -54,6 +54,12 @@ type Options struct {
 	// status and retry number, never its URL (see attemptSpan). Default:
 	// none, and no tracing code runs.
 	TracerProvider trace.TracerProvider
+	// MaxConcurrent bounds the attempts the Caller has in flight at once;
+	// more wait for their turn, as long as their context allows and
+	// somebody waits for their answer (WithAbandonment). It bounds the
+	// memory a burst of misses takes and the load it puts on the vendor.
+	// Zero or negative: no bound.
+	MaxConcurrent int
 	// Propagator, with a TracerProvider, writes each attempt's trace
 	// context into its request (W3C traceparent). Default: nothing is
 	// sent.
@@ -129,6 +135,7 @@ type Caller struct {
 	errorBody  ErrorBodyFunc
 	tracer     trace.Tracer                  // nil: no spans
 	propagator propagation.TextMapPropagator // nil: no trace context sent
+	slots      chan struct{}                 // one token per attempt in flight; nil: no bound
 }
 
 // NewCaller returns a Caller for the vendor API named api (e.g. "komerza",
@@ -177,6 +184,9 @@ func NewCaller(api, baseURL, apiKey string, opts *Options, errorBody ErrorBodyFu
 	}
 	if c.tracer != nil {
 		c.propagator = o.Propagator
+	}
+	if o.MaxConcurrent > 0 {
+		c.slots = make(chan struct{}, o.MaxConcurrent)
 	}
 	if apiKey != "" {
 		c.authHeader = "Bearer " + apiKey
@@ -231,40 +241,25 @@ func (c *Caller) API() string { return c.api }
 // Every error is an *Error with API and Op set. A non-2xx status gives the
 // Kind KindForStatus maps it to, with Code and Message from the ErrorBodyFunc
 // and, for 429 and 503, RetryAfter. When ctx ends, the error has no Kind and
-// wraps ctx.Err().
+// wraps ctx.Err(). Once nobody waits for the answer any more
+// (WithAbandonment), no further attempt is made, and the error wraps
+// ErrAbandoned. With Options.MaxConcurrent, each attempt waits its turn.
 func (c *Caller) Do(ctx context.Context, op, method, path string, body []byte) ([]byte, int, error) {
 	retries := 0
 	if method == http.MethodGet {
 		retries = c.maxRetries
 	}
+	gone := goneOf(ctx)
 	for attempt := 0; ; attempt++ {
-		actx, span := ctx, trace.Span(nil)
-		if c.tracer != nil {
-			actx, span = c.startAttempt(ctx, op, method, attempt)
+		if isClosed(gone) {
+			return nil, 0, c.abandonedError(op)
 		}
-		var after func(Result)
-		if c.before != nil {
-			var err error
-			if after, err = c.before(actx, method); err != nil {
-				err = c.refused(op, err)
-				if span != nil {
-					endRefused(span, err)
-				}
-				return nil, 0, err
-			}
+		release, err := c.turn(ctx, gone, op)
+		if err != nil {
+			return nil, 0, err
 		}
-		b, status, retry, err := c.try(actx, op, method, path, body)
-		if span != nil {
-			endAttempt(span, status, err)
-		}
-		if after != nil {
-			r := Result{Method: method, Status: status, Err: err}
-			var ue *Error
-			if errors.As(err, &ue) {
-				r.RetryAfter = ue.RetryAfter
-			}
-			after(r)
-		}
+		b, status, retry, err := c.attempt(ctx, op, method, path, body, attempt)
+		release()
 		if err == nil {
 			return b, status, nil
 		}
@@ -279,6 +274,64 @@ func (c *Caller) Do(ctx context.Context, op, method, path string, body []byte) (
 			return nil, status, err
 		}
 	}
+}
+
+// turn waits until fewer than Options.MaxConcurrent attempts are in
+// flight, and returns the function that ends this one's turn. It gives up
+// when ctx ends or nobody waits for the call any more (gone).
+func (c *Caller) turn(ctx context.Context, gone <-chan struct{}, op string) (release func(), err error) {
+	if c.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case c.slots <- struct{}{}:
+	default:
+		select {
+		case c.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, c.ctxError(ctx, op)
+		case <-gone:
+			return nil, c.abandonedError(op)
+		}
+		if isClosed(gone) { // given up while it waited
+			<-c.slots
+			return nil, c.abandonedError(op)
+		}
+	}
+	return func() { <-c.slots }, nil
+}
+
+// attempt makes attempt number attempt (0 for the first) of a call, with
+// its span and Options.Before.
+func (c *Caller) attempt(ctx context.Context, op, method, path string, body []byte, attempt int) (_ []byte, status int, retry bool, _ error) {
+	actx, span := ctx, trace.Span(nil)
+	if c.tracer != nil {
+		actx, span = c.startAttempt(ctx, op, method, attempt)
+	}
+	var after func(Result)
+	if c.before != nil {
+		var err error
+		if after, err = c.before(actx, method); err != nil {
+			err = c.refused(op, err)
+			if span != nil {
+				endRefused(span, err)
+			}
+			return nil, 0, false, err
+		}
+	}
+	b, status, retry, err := c.try(actx, op, method, path, body)
+	if span != nil {
+		endAttempt(span, status, err)
+	}
+	if after != nil {
+		r := Result{Method: method, Status: status, Err: err}
+		var ue *Error
+		if errors.As(err, &ue) {
+			r.RetryAfter = ue.RetryAfter
+		}
+		after(r)
+	}
+	return b, status, retry, err
 }
 
 // refused returns the error Options.Before refused an attempt with, as the

@@ -720,3 +720,86 @@ func TestErrorText(t *testing.T) {
 		t.Errorf("errors.Is on %v: want ErrUnavailable and DeadlineExceeded only", e)
 	}
 }
+
+// TestAbandonment: a call nobody waits for any more makes no further
+// attempt and asks no budget (Before) for one; the attempt under way is
+// not cut short; an attempt waiting for its turn (MaxConcurrent) gives up.
+func TestAbandonment(t *testing.T) {
+	gone := make(chan struct{})
+	var once sync.Once
+	srv := upstreamtest.NewServer(t, func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(gone) }) // the last waiter leaves while this attempt runs
+		w.WriteHeader(503)
+	})
+	var befores atomic.Int32
+	c := newCaller(t, srv.URL, &upstream.Options{RetryBase: time.Millisecond, MaxRetries: 3,
+		Before: func(context.Context, string) (func(upstream.Result), error) {
+			befores.Add(1)
+			return nil, nil
+		}})
+	ctx := upstream.WithAbandonment(context.Background(), gone)
+	_, _, err := c.Do(ctx, "get thing", http.MethodGet, "/things/1", nil)
+	if !errors.Is(err, upstream.ErrAbandoned) || !errors.Is(err, context.Canceled) || errors.Is(err, upstream.ErrUnavailable) {
+		t.Errorf("got %v; want ErrAbandoned, matching context.Canceled and no Kind", err)
+	}
+	if n := srv.Count(); n != 1 || befores.Load() != 1 {
+		t.Errorf("got %d requests, %d Before calls; want 1 each: the 503 is not retried once nobody waits", n, befores.Load())
+	}
+	// Abandoned from the start: nothing is sent.
+	srv.Reset()
+	_, _, err = c.Do(ctx, "get thing", http.MethodGet, "/things/1", nil)
+	if !errors.Is(err, upstream.ErrAbandoned) || srv.Count() != 0 {
+		t.Errorf("abandoned call: %v after %d requests; want ErrAbandoned and none", err, srv.Count())
+	}
+	checkClean(t, err, srv.URL)
+}
+
+// TestMaxConcurrent: no more attempts than MaxConcurrent are in flight at
+// once; one waiting for its turn gives up when its call is abandoned or
+// its context ends, without a request.
+func TestMaxConcurrent(t *testing.T) {
+	var inFlight, peak atomic.Int32
+	hold := make(chan struct{})
+	srv := upstreamtest.NewServer(t, func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		<-hold
+		inFlight.Add(-1)
+		io.WriteString(w, `{}`)
+	})
+	c := newCaller(t, srv.URL, &upstream.Options{RetryBase: time.Millisecond, MaxConcurrent: 3})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() { defer wg.Done(); get(c) }()
+	}
+	for srv.Count() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // the other five wait their turn
+	if n := srv.Count(); n != 3 {
+		t.Errorf("%d requests sent with 3 slots held; want 3", n)
+	}
+	// Waiting calls give up: an abandoned one, and one whose context ends.
+	gone := make(chan struct{})
+	abandoned := make(chan error, 1)
+	go func() {
+		_, _, err := c.Do(upstream.WithAbandonment(context.Background(), gone), "get", "GET", "/things/2", nil)
+		abandoned <- err
+	}()
+	close(gone)
+	if err := <-abandoned; !errors.Is(err, upstream.ErrAbandoned) {
+		t.Errorf("abandoned while waiting: %v; want ErrAbandoned", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, _, err := c.Do(ctx, "get", "GET", "/things/3", nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("deadline while waiting: %v; want DeadlineExceeded", err)
+	}
+	close(hold)
+	wg.Wait()
+	if p := peak.Load(); p != 3 || srv.Count() != 8 {
+		t.Errorf("peak %d in flight, %d requests; want 3 and 8", p, srv.Count())
+	}
+}
