@@ -150,7 +150,7 @@ func (s *Service) mergeCached(ctx context.Context, nodes []*customer.Customer) {
 		keys[i] = s.keys.Customer(c.ID)
 	}
 	now := s.now()
-	cached, ok := s.lookup(ctx, keys)
+	cached, ok, _ := s.lookup(ctx, keys)
 	if !ok {
 		// The cache may hold these customers with their detail fields: do
 		// not overwrite them with the list's shorter records blind.

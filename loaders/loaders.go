@@ -286,7 +286,10 @@ func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) (re
 		keys[i] = s.keyFor(id)
 	}
 	since := time.Now()
-	cached, _ := s.lookup(ctx, keys)
+	cached, _, err := s.lookup(ctx, keys)
+	if err != nil {
+		return failAll(len(ids), err)
+	}
 	now := s.now()
 	results = make([]*dataloader.Result[*customer.Customer], len(ids))
 	var misses []int
@@ -312,6 +315,15 @@ func (s *Service) loadByIdentifier(ctx context.Context, ids []identifier.ID) (re
 	return results
 }
 
+// failAll returns n results, each failing with err.
+func failAll(n int, err error) []*dataloader.Result[*customer.Customer] {
+	results := make([]*dataloader.Result[*customer.Customer], n)
+	for i := range results {
+		results[i] = &dataloader.Result[*customer.Customer]{Error: err}
+	}
+	return results
+}
+
 // loadDetailed is the batch function of Loaders.detailed.
 func (s *Service) loadDetailed(ctx context.Context, docIDs []string) (results []*dataloader.Result[*customer.Customer]) {
 	if s.tracer != nil {
@@ -324,7 +336,10 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) (results []
 		keys[i] = s.keys.Customer(id)
 	}
 	since := time.Now()
-	cached, _ := s.lookup(ctx, keys)
+	cached, _, err := s.lookup(ctx, keys)
+	if err != nil {
+		return failAll(len(docIDs), err)
+	}
 	now := s.now()
 	results = make([]*dataloader.Result[*customer.Customer], len(docIDs))
 	var misses []int
@@ -453,7 +468,10 @@ func (s *Service) loadContacts(ctx context.Context, ids []string, partial func(i
 	// The cached records keep their detail fields when the contacts'
 	// version is the same.
 	since := time.Now()
-	cached, _ := s.lookup(ctx, keys)
+	cached, _, err := s.lookup(ctx, keys)
+	if err != nil {
+		return failAll(len(ids), err)
+	}
 	now := s.now()
 	// A fresh cached record with every contact answers at once: another
 	// request's read may have landed since this one's record was read.

@@ -92,7 +92,7 @@ func TestVersionKeepsTheFullerRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, _ := s.lookup(ctx, []string{s.keys.Customer("k1")})
+	got, _, _ := s.lookup(ctx, []string{s.keys.Customer("k1")})
 	if got[0].c == nil || !got[0].c.AllContacts || got[0].c.Detail == nil {
 		t.Errorf("after a full and then a detail-only write-back: %+v; want the full record", got[0].c)
 	}

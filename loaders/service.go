@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"sync"
 	"time"
 
@@ -328,22 +327,34 @@ func (s *Service) store(ctx context.Context, found []*customer.Customer, missing
 	}
 }
 
-// lookup reads keys from the cache in one round trip. A read that timed
-// out is tried once more: a cache busy for a moment (a loaded machine) is
-// far cheaper to wait for than an upstream call for every key, which is
-// what a miss costs. A cache that still fails is a miss for every key, and
-// ok is false; an unreadable value is a miss for its key, marked
-// unreadable so that the write-back replaces it.
-func (s *Service) lookup(ctx context.Context, keys []string) (_ []record, ok bool) {
+// lookup reads keys from the cache in one round trip. A cache that
+// answers too slowly is asked again, each time with twice the patience
+// (cache.WithPatience), for as long as ctx allows: a busy cache, or a
+// process short of CPU, is far cheaper to wait for than an upstream call
+// for every key, and no slowness is ever taken for a miss. A cache that
+// is unavailable — refused, reset, skipped by its breaker — is a miss for
+// every key, and ok is false. When ctx ends before a slow cache answers,
+// err is ErrBusy and nothing may be asked of the upstream for these keys.
+// An unreadable value is a miss for its key, marked unreadable so that the
+// write-back replaces it.
+func (s *Service) lookup(ctx context.Context, keys []string) (_ []record, ok bool, err error) {
 	out := make([]record, len(keys))
 	vals, err := s.cache.Get(ctx, keys)
-	if err != nil && timedOut(err) && ctx.Err() == nil {
-		s.log.Debug("cache read timed out; trying once more", "err", err)
-		vals, err = s.cache.Get(ctx, keys)
+	for n := 2; err != nil && errors.Is(err, cache.ErrSlow) && ctx.Err() == nil && n <= maxPatience; n *= 2 {
+		s.log.Debug("cache read too slow; asking again with more patience", "patience", n, "err", err)
+		vals, err = s.cache.Get(cache.WithPatience(ctx, n), keys)
 	}
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, cache.ErrSkipped):
+		s.log.Debug("cache skipped; treating as misses", "err", err)
+		return out, false, nil
+	case errors.Is(err, cache.ErrSlow) || ctx.Err() != nil:
+		s.log.Debug("cache too slow for the request; failing rather than calling the upstream", "err", err)
+		return out, false, ErrBusy
+	default:
 		s.log.Debug("cache read failed; treating as misses", "err", err)
-		return out, false
+		return out, false, nil
 	}
 	for i, v := range vals {
 		if i >= len(out) || v == nil {
@@ -357,15 +368,18 @@ func (s *Service) lookup(ctx context.Context, keys []string) (_ []record, ok boo
 		}
 		out[i] = r
 	}
-	return out, true
+	return out, true, nil
 }
 
-// timedOut reports whether err is a timeout: a cache too slow this once,
-// rather than one that refused or is being skipped.
-func timedOut(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
-}
+// maxPatience is the most a lookup multiplies the cache's timeout by, when
+// it asks a slow cache again: 128 × 50 ms, capped by the cache's own
+// patience (RedisOptions.Patience) and the request's deadline.
+const maxPatience = 128
+
+// ErrBusy is the error of a read the cache was too slow to answer before
+// the request's deadline: the service is overloaded, and the upstream was
+// not asked in its place.
+var ErrBusy = errors.New("the service is too busy to answer in time; retry shortly")
 
 // canServeStale reports whether err is an upstream failure that a stale
 // record may paper over: an outage, a timeout or a rate limit — never a

@@ -2,11 +2,13 @@ package loaders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -184,18 +186,24 @@ func (h *hookOnUpdate) Update(ctx context.Context, id string, cur *customer.Cust
 type timeoutCache struct {
 	Cache
 	timeouts atomic.Int32
+	refused  atomic.Bool
 }
 
 func (c *timeoutCache) Get(ctx context.Context, keys []string) ([][]byte, error) {
 	if c.timeouts.Add(-1) >= 0 {
-		return make([][]byte, len(keys)), fmt.Errorf("cache: get: %w", os.ErrDeadlineExceeded)
+		return make([][]byte, len(keys)), fmt.Errorf("cache: get: %w: %w", cache.ErrSlow, os.ErrDeadlineExceeded)
+	}
+	if c.refused.Load() {
+		return make([][]byte, len(keys)), fmt.Errorf("cache: get: %w", syscall.ECONNREFUSED)
 	}
 	return c.Cache.Get(ctx, keys)
 }
 
-// A cache read that times out once is tried again rather than taken for
-// a miss of every key, which would cost an upstream call each; one that
-// times out twice is a miss.
+// A cache read that is too slow is asked again, with more patience, rather
+// than taken for a miss of every key, which would cost an upstream call
+// each: however often it is slow, no upstream call is made; a request
+// whose deadline passes first fails with ErrBusy, still without one. Only
+// an unavailable cache (refused) is a miss.
 func TestCacheTimeoutIsTriedAgain(t *testing.T) {
 	sim, client := newUpstream(t)
 	c := &timeoutCache{Cache: cache.NewMemory(cache.MemoryOptions{})}
@@ -220,20 +228,31 @@ func TestCacheTimeoutIsTriedAgain(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	tests := []struct {
-		timeouts int32
-		want     int64
-	}{
-		{0, 0},
-		{1, 0},
-		{2, 1}, // the first lookup's two reads time out; the others hit
-	}
-	for _, tt := range tests {
+	for _, timeouts := range []int32{0, 1, 2, 7} {
 		sim.Reset()
-		c.timeouts.Store(tt.timeouts)
+		c.timeouts.Store(timeouts)
 		load()
-		if got := sim.Stats().Get; got != tt.want {
-			t.Errorf("%d timed-out reads: got %d upstream GETs; want %d", tt.timeouts, got, tt.want)
+		if got := sim.Stats().Get; got != 0 {
+			t.Errorf("%d slow reads: got %d upstream GETs; want 0", timeouts, got)
 		}
+	}
+	// Slow past the request's deadline: ErrBusy, no upstream call.
+	sim.Reset()
+	c.timeouts.Store(1 << 20)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	go func() { <-ctx.Done(); c.timeouts.Store(0) }()
+	if _, err := s.NewLoaders().Customer(ctx, ids[0]); !errors.Is(err, ErrBusy) {
+		t.Errorf("slow past the deadline: %v; want ErrBusy", err)
+	}
+	if got := sim.Stats().Get; got != 0 {
+		t.Errorf("slow past the deadline: %d upstream GETs; want 0", got)
+	}
+	// Unavailable: a miss, answered from the upstream.
+	c.timeouts.Store(0)
+	c.refused.Store(true)
+	load()
+	if got := sim.Stats().Get; got != int64(len(ids)) {
+		t.Errorf("refused: %d upstream GETs; want %d", got, len(ids))
 	}
 }

@@ -18,7 +18,7 @@ import (
 func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p customer.Patch) (*customer.Customer, error) {
 	s := l.s
 	key := s.keys.Customer(id.String())
-	cached, _ := s.lookup(ctx, []string{key})
+	cached, read, _ := s.lookup(ctx, []string{key})
 	old := cached[0].c
 
 	current := old
@@ -45,10 +45,20 @@ func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p custom
 		return nil, err
 	}
 	u.AsOf = s.now() // after the update: newer than any read that began before it ended
-	c := withContactsOf(u, old)
 	// The upstream has changed: the cache must follow even if the caller
 	// has gone away meanwhile (its own timeouts bound these writes).
 	ctx = context.WithoutCancel(ctx)
+	if !read && old == nil {
+		// The cache could not be read before the update: ask again, for
+		// the aliases the old record had, which the update may leave
+		// behind.
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		if again, ok, _ := s.lookup(actx, []string{key}); ok {
+			cached, old = again, again[0].c
+		}
+		cancel()
+	}
+	c := withContactsOf(u, old)
 
 	// Aliases the customer had before the update and no longer has.
 	var stale []string

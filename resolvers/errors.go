@@ -27,7 +27,8 @@ const (
 	CodeRateLimited         = "RATE_LIMITED"
 	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
 	CodeInternal            = "INTERNAL_SERVER_ERROR"
-	// CodeServerBusy: the operation waited ADMISSION_TIMEOUT for its turn.
+	// CodeServerBusy: the operation waited ADMISSION_TIMEOUT for its turn,
+	// or the cache was too slow to answer before the request's deadline.
 	CodeServerBusy = "SERVER_BUSY"
 	// CodeNotSupported: the tenant's vendor cannot serve the lookup or
 	// filter asked for; extensions.vendor names it. No upstream call was
@@ -205,6 +206,8 @@ func classify(err error) (code, msg string) {
 	switch {
 	case errors.Is(err, ErrKeyRejected):
 		return CodeUnauthenticated, ErrKeyRejected.Error()
+	case errors.Is(err, loaders.ErrBusy):
+		return CodeServerBusy, loaders.ErrBusy.Error()
 	case errors.Is(err, loaders.ErrRateLimited):
 		return CodeRateLimited, "the customer service's rate limit is exhausted; retry later"
 	case errors.Is(err, loaders.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):

@@ -56,9 +56,11 @@ func (b *breaker) succeeded() (recovered bool) {
 	return b.open.Swap(false)
 }
 
-// failed records a failed operation. It reports whether the breaker opened
-// because of it; an operation sent before it opened changes nothing.
-func (b *breaker) failed() (opened bool) {
+// failed records a failed operation. It reports whether every operation
+// has now failed for tripAfter: the caller then opens the breaker (trip),
+// or first makes sure Redis is gone. An operation sent before it opened
+// changes nothing.
+func (b *breaker) failed() (tripped bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.open.Load() {
@@ -70,9 +72,13 @@ func (b *breaker) failed() (opened bool) {
 		b.failures, b.since = 0, now
 	}
 	b.failures++
-	if b.tripAfter > 0 && b.failures >= minTripFailures && now.Sub(b.since) >= b.tripAfter {
-		b.open.Store(true)
-		return true
+	return b.tripAfter > 0 && b.failures >= minTripFailures && now.Sub(b.since) >= b.tripAfter
+}
+
+// trip opens the breaker, and reports whether it was closed.
+func (b *breaker) trip() (opened bool) {
+	if b.tripAfter <= 0 {
+		return false
 	}
-	return false
+	return !b.open.Swap(true)
 }

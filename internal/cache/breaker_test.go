@@ -34,7 +34,13 @@ func TestBreakerOpensAfterFailingForAWhile(t *testing.T) {
 		t.Fatal("opened after 2 failures; want at least 3")
 	}
 	if !b.failed() {
-		t.Fatal("3 failures over 300ms did not open it")
+		t.Fatal("3 failures over 300ms did not trip it")
+	}
+	if !b.allow() {
+		t.Fatal("tripped opened it before trip()")
+	}
+	if !b.trip() || b.trip() {
+		t.Fatal("trip() did not report the opening once")
 	}
 	if b.allow() {
 		t.Fatal("allow() = true once open")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"runtime"
 	"slices"
@@ -24,6 +25,7 @@ const (
 	DefaultTimeout     = 50 * time.Millisecond
 	DefaultDialTimeout = 250 * time.Millisecond
 	DefaultCooldown    = time.Second
+	DefaultPatience    = 4 * time.Second
 )
 
 // tripTimeouts is how many Timeouts every operation must have failed for
@@ -39,6 +41,15 @@ type RedisOptions struct {
 	//
 	// default: 50 milliseconds
 	Timeout time.Duration
+
+	// Patience is the longest one operation may take when its caller asks
+	// for patience (WithPatience): a slow Redis is waited for rather than
+	// taken for a miss. ParseRedisURL makes it the cap of the socket and
+	// connection-pool waits (each operation is bounded by its own
+	// deadline); NewRedis the cap of an operation's timeout. Zero: Timeout,
+	// no patience (ParseRedisURL, NewRedis); DialRedis defaults to
+	// DefaultPatience, 4 seconds.
+	Patience time.Duration
 
 	// DialTimeout bounds the establishment of a new connection. Used by
 	// ParseRedisURL and DialRedis.
@@ -113,9 +124,10 @@ func ParseRedisURL(url string, opts RedisOptions) (redis.UniversalClient, error)
 		return nil, fmt.Errorf("cache: parse Redis URL: %w", redactURLError(err))
 	}
 	opts = opts.withDefaults()
-	o.ReadTimeout = opts.Timeout
-	o.WriteTimeout = opts.Timeout
-	o.PoolTimeout = opts.Timeout
+	wait := max(opts.Timeout, opts.Patience)
+	o.ReadTimeout = wait
+	o.WriteTimeout = wait
+	o.PoolTimeout = wait
 	o.DialTimeout = opts.DialTimeout
 	o.PoolSize = opts.PoolSize
 	o.MaxRetries = -1   // go-redis: -1 disables retries, 0 means 3.
@@ -142,6 +154,9 @@ func redactURLError(err error) error {
 // DialRedis returns a Redis cache over a client from ParseRedisURL. It does
 // not contact the server: use Ping to check readiness.
 func DialRedis(url string, opts RedisOptions) (*Redis, error) {
+	if opts.Patience == 0 {
+		opts.Patience = DefaultPatience
+	}
 	client, err := ParseRedisURL(url, opts)
 	if err != nil {
 		return nil, err
@@ -165,13 +180,19 @@ func DialRedis(url string, opts RedisOptions) (*Redis, error) {
 type Redis struct {
 	client   redis.UniversalClient
 	timeout  time.Duration
+	patience time.Duration // the longest timeout WithPatience may ask for
 	cooldown time.Duration
-	log      limiter
-	n        counters
-	brk      breaker
-	probing  atomic.Bool   // a probe goroutine runs
-	done     chan struct{} // closed by Close
-	close    sync.Once
+	// pinger sends the PING that tells a slow Redis from a gone one, on a
+	// connection of its own: a pool busy with this process's own load
+	// must not make a healthy Redis look gone.
+	pinger     redis.UniversalClient
+	confirming atomic.Bool // a confirmation PING is under way
+	log        limiter
+	n          counters
+	brk        breaker
+	probing    atomic.Bool   // a probe goroutine runs
+	done       chan struct{} // closed by Close
+	close      sync.Once
 }
 
 // NewRedis returns a Redis cache over client and takes ownership of it:
@@ -180,7 +201,13 @@ type Redis struct {
 // options decide its socket timeouts, pool and retries (see ParseRedisURL).
 func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 	opts = opts.withDefaults()
-	r := &Redis{client: client, timeout: opts.Timeout, cooldown: opts.Cooldown, done: make(chan struct{})}
+	r := &Redis{client: client, timeout: opts.Timeout, patience: max(opts.Timeout, opts.Patience), cooldown: opts.Cooldown, done: make(chan struct{})}
+	r.pinger = client
+	if c, ok := client.(*redis.Client); ok {
+		o := *c.Options()
+		o.PoolSize, o.MinIdleConns, o.MaxIdleConns = 1, 0, 1
+		r.pinger = redis.NewClient(&o)
+	}
 	r.log.logger = opts.Logger
 	if opts.Cooldown > 0 {
 		r.brk.tripAfter = tripTimeouts * opts.Timeout
@@ -197,7 +224,11 @@ func (r *Redis) do(ctx context.Context, op string, keys int, run func(context.Co
 		r.n.skipped.Add(1)
 		return ErrSkipped
 	}
-	octx, cancel := context.WithTimeout(ctx, r.timeout)
+	timeout := r.timeout
+	if n, ok := ctx.Value(patienceKey{}).(int); ok && n > 1 {
+		timeout = min(timeout*time.Duration(n), r.patience)
+	}
+	octx, cancel := context.WithTimeout(ctx, timeout)
 	err := run(octx)
 	cancel()
 	switch {
@@ -208,14 +239,77 @@ func (r *Redis) do(ctx context.Context, op string, keys int, run func(context.Co
 	case ctx.Err() != nil: // the caller gave up: no verdict on Redis
 		r.n.errors.Add(1)
 	default:
+		slow := isSlow(err)
+		if slow {
+			err = fmt.Errorf("%w: %w", ErrSlow, err)
+		}
 		r.fail(ctx, op, keys, err)
 		if r.brk.failed() {
-			r.log.logger.WarnContext(ctx, "cache: redis keeps failing; skipping it until it answers a PING",
-				slog.Duration("every", r.cooldown), slog.Any("error", err))
-			r.startProbe()
+			if slow {
+				// Timeouts alone do not tell a slow Redis from a gone
+				// one: a PING, given a cooldown to answer, does.
+				r.confirm()
+				break
+			}
+			r.trip(ctx, err)
 		}
 	}
 	return err
+}
+
+// trip opens the breaker: Redis is skipped until a probe is answered.
+func (r *Redis) trip(ctx context.Context, err error) {
+	if r.brk.trip() {
+		r.log.logger.WarnContext(ctx, "cache: redis keeps failing; skipping it until it answers a PING",
+			slog.Duration("every", r.cooldown), slog.Any("error", err))
+		r.startProbe()
+	}
+}
+
+// confirm asks Redis, on a connection of its own and with a cooldown to
+// answer, whether it is there, after every operation timed out for a
+// while: if it answers, it is slow, not gone, and operations go on waiting
+// for it; if not, the breaker opens.
+func (r *Redis) confirm() {
+	if !r.confirming.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer r.confirming.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), r.cooldown)
+		err := r.pinger.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			r.brk.succeeded()
+			r.log.warn(context.Background(), "cache: redis is slow but answers; waiting for it rather than skipping it")
+			return
+		}
+		r.trip(context.Background(), err)
+	}()
+}
+
+// ErrSlow is returned, wrapped, by an operation that Redis did not answer
+// within its timeout, or that waited that long for a connection: Redis, or
+// this process, is slow; Redis is not known to be gone. A caller that can
+// wait may ask again with more patience (WithPatience).
+var ErrSlow = errors.New("redis did not answer in time")
+
+type patienceKey struct{}
+
+// WithPatience returns ctx in which each operation of a Redis cache may
+// take n times its timeout (RedisOptions.Timeout), up to
+// RedisOptions.Patience: for a caller that would rather wait for a slow
+// Redis than take its slowness for a miss.
+func WithPatience(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, patienceKey{}, n)
+}
+
+// isSlow reports whether err says an operation took too long, rather than
+// that Redis refused it or went away.
+func isSlow(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, redis.ErrPoolTimeout) ||
+		errors.As(err, &ne) && ne.Timeout()
 }
 
 // startProbe starts the probe goroutine unless it runs.
@@ -479,6 +573,9 @@ func (r *Redis) Stats() Stats {
 // Close stops the probe, if any, and closes the Redis client.
 func (r *Redis) Close() error {
 	r.close.Do(func() { close(r.done) })
+	if r.pinger != r.client {
+		r.pinger.Close()
+	}
 	return r.client.Close()
 }
 

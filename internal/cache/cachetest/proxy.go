@@ -4,6 +4,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -57,6 +58,8 @@ type Proxy struct {
 	t      testing.TB
 	target string
 
+	latency atomic.Int64 // nanoseconds added to every chunk of replies
+
 	mu     sync.Mutex
 	fault  Fault
 	ln     net.Listener // nil while refusing or closed
@@ -90,6 +93,12 @@ func (p *Proxy) Fault() Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.fault
+}
+
+// SetLatency delays every chunk the target sends back by d (0: none), as a
+// slow but answering server, or a loaded network, would.
+func (p *Proxy) SetLatency(d time.Duration) {
+	p.latency.Store(int64(d))
 }
 
 // Set switches the proxy to fault f, at once for new connections and for
@@ -209,6 +218,9 @@ func (p *Proxy) pump(c *proxyConn, src, dst net.Conn, fromClient bool) {
 			case Pass:
 				if dst == nil {
 					return
+				}
+				if d := time.Duration(p.latency.Load()); d > 0 && !fromClient {
+					time.Sleep(d)
 				}
 				if _, werr := dst.Write(buf[:n]); werr != nil {
 					return

@@ -170,3 +170,30 @@ func TestProxyClient(t *testing.T) {
 		t.Errorf("%d connections open through the proxy; want the broken ones closed", n)
 	}
 }
+
+// TestProxyLatency: SetLatency slows every reply by its delay, and 0 ends
+// it.
+func TestProxyLatency(t *testing.T) {
+	srv := StartServer(t, 0)
+	p := StartProxy(t, srv.Addr)
+	c := NewClient(p.Addr)
+	defer c.Close()
+	ctx := context.Background()
+	ping := func() time.Duration {
+		t.Helper()
+		start := time.Now()
+		if err := c.Ping(ctx).Err(); err != nil {
+			t.Fatalf("PING: %v", err)
+		}
+		return time.Since(start)
+	}
+	ping() // connect
+	p.SetLatency(80 * time.Millisecond)
+	if d := ping(); d < 80*time.Millisecond {
+		t.Errorf("PING with 80ms latency took %v", d)
+	}
+	p.SetLatency(0)
+	if d := ping(); d >= 80*time.Millisecond {
+		t.Errorf("PING without latency took %v", d)
+	}
+}
