@@ -42,7 +42,11 @@ func TestSlowRedisCostsNoUpstreamCall(t *testing.T) {
 	}
 	loads := []load{
 		{w2, nil, func(d json.RawMessage) error {
-			var out struct{ Customers struct{ Nodes []struct{ MarketingOptIn *bool } } }
+			var out struct {
+				Customers struct {
+					Nodes []struct{ MarketingOptIn *bool }
+				}
+			}
 			json.Unmarshal(d, &out)
 			if len(out.Customers.Nodes) != 50 || out.Customers.Nodes[0].MarketingOptIn == nil {
 				return fmt.Errorf("page %s", d)
