@@ -53,6 +53,7 @@ type config struct {
 	MaxFields             int // selections in a document, after expanding fragments
 	MaxFieldRepeats       int // selections of one response name in one selection set
 	QueryCacheSize        int
+	QueryCacheBytes       int // the query cache's documents' texts, in all
 	SimCustomers          int
 	CORSOrigins           []string
 	LogLevel              slog.Level
@@ -170,6 +171,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MaxFields:             2_000,
 		MaxFieldRepeats:       20,
 		QueryCacheSize:        1_000,
+		QueryCacheBytes:       1 << 20,
 		SimCustomers:          1_000,
 		CORSOrigins:           []string{"*"},
 		LogLevel:              slog.LevelInfo,
@@ -234,6 +236,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p.int("MAX_FIELDS", &c.MaxFields, 1, 1_000_000)
 	p.int("MAX_FIELD_REPEATS", &c.MaxFieldRepeats, 1, 100_000)
 	p.int("QUERY_CACHE_SIZE", &c.QueryCacheSize, 1, 1_000_000)
+	p.int("QUERY_CACHE_BYTES", &c.QueryCacheBytes, 1<<10, 1<<30)
 	p.int("SIM_CUSTOMERS", &c.SimCustomers, 1, 1_000_000)
 	p.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, 0, 10*time.Minute)
 	if v := strings.TrimSpace(getenv("AUTH_MODE")); v != "" {

@@ -28,7 +28,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -48,6 +47,7 @@ import (
 	"customergraph/internal/graphiql"
 	"customergraph/internal/health"
 	"customergraph/internal/persisted"
+	"customergraph/internal/querycache"
 	"customergraph/internal/querylimit"
 	"customergraph/internal/sim/komerzasim"
 	"customergraph/internal/sim/simkit"
@@ -632,7 +632,7 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{}) // queries only: it refuses mutations
 	srv.AddTransport(transport.POST{})
-	queries := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
+	queries := querycache.New[*ast.QueryDocument](cfg.QueryCacheSize, cfg.QueryCacheBytes)
 	srv.SetQueryCache(queries)
 	srv.SetParserTokenLimit(cfg.TokenLimit)
 	// With introspection off, validation errors do not suggest names
