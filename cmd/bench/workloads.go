@@ -139,7 +139,7 @@ func (b *bench) spec(n int, req func(i int) request) loadSpec {
 
 // measured brackets a run with the counters: it resets the simulator's and
 // snapshots Redis's commandstats (when countRedis), runs, then reads both,
-// and the peak RSS of pid (when not 0).
+// and the peak RSS of pid's process tree (when pid is not 0).
 func (b *bench) measured(ctx context.Context, name string, pid int, countRedis bool, run func() (result, error)) (row, error) {
 	if err := b.sim.reset(ctx); err != nil {
 		return row{}, err
@@ -170,7 +170,7 @@ func (b *bench) measured(ctx context.Context, name string, pid int, countRedis b
 		w.RedisCommands, w.RedisByCommand = &total, by
 	}
 	if pid != 0 {
-		if rss, err := peakRSS(pid); err == nil {
+		if rss, err := treePeakRSS(pid); err == nil {
 			w.PeakRSSBytes = rss
 		}
 	}
