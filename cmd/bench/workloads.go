@@ -155,17 +155,13 @@ func (b *bench) measured(ctx context.Context, name string, pid int, countRedis b
 	if err != nil {
 		return row{}, err
 	}
-	st, err := b.sim.stats(ctx)
+	st, after, err := b.settle(ctx, before != nil)
 	if err != nil {
 		return row{}, err
 	}
 	w := newRow(name, res)
 	w.Upstream = &st
 	if before != nil {
-		after, err := b.redis.commandCalls(ctx)
-		if err != nil {
-			return row{}, err
-		}
 		by, total := commandDelta(before, after)
 		w.RedisCommands, w.RedisByCommand = &total, by
 	}
@@ -175,6 +171,46 @@ func (b *bench) measured(ctx context.Context, name string, pid int, countRedis b
 		}
 	}
 	return w, nil
+}
+
+// How settle waits for the counters to come to rest.
+const (
+	settleQuiet = 200 * time.Millisecond // unchanged for this long
+	settleMax   = 3 * time.Second        // but no longer than this
+)
+
+// settle reads the simulator's counters and, when redis is set, Redis's
+// commandstats, until neither has changed for settleQuiet (at most
+// settleMax): a server may still be writing to its cache, or finishing
+// upstream calls, after its last response.
+func (b *bench) settle(ctx context.Context, redis bool) (simStats, map[string]int64, error) {
+	read := func() (simStats, map[string]int64, error) {
+		st, err := b.sim.stats(ctx)
+		if err != nil || !redis {
+			return st, nil, err
+		}
+		calls, err := b.redis.commandCalls(ctx)
+		return st, calls, err
+	}
+	st, calls, err := read()
+	for deadline := time.Now().Add(settleMax); err == nil && time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return st, calls, ctx.Err()
+		case <-time.After(settleQuiet):
+		}
+		st2, calls2, err2 := read()
+		if err2 != nil {
+			return st, calls, err2
+		}
+		_, moved := commandDelta(calls, calls2)
+		rest := st2.Total == st.Total && moved == 0
+		st, calls = st2, calls2
+		if rest {
+			break
+		}
+	}
+	return st, calls, err
 }
 
 // warmUp runs spec to completion within warmupTimeout and fails unless
