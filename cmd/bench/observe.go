@@ -168,6 +168,9 @@ func newRedisStats(addr string) *redisStats {
 // ping checks that the server answers.
 func (r *redisStats) ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }
 
+// flushDB empties the Redis database (the one both servers use).
+func (r *redisStats) flushDB(ctx context.Context) error { return r.client.FlushDB(ctx).Err() }
+
 // commandCalls returns the calls of every command from INFO commandstats.
 func (r *redisStats) commandCalls(ctx context.Context) (map[string]int64, error) {
 	info, err := r.client.Info(ctx, "commandstats").Result()

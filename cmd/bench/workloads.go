@@ -229,16 +229,25 @@ func (b *bench) warmUp(ctx context.Context, what string, spec loadSpec) error {
 	return nil
 }
 
-// onFacade runs fn against a fresh facade for the workload name, after
-// opening conns keep-alive connections to it, then stops the facade.
+// onFacade runs fn against a fresh facade for the workload name (in peer
+// mode, when b.onPeer is set, the peer), after opening conns keep-alive
+// connections to it, then stops it. In peer mode the server gets
+// levelStart's warm-up and an empty Redis before fn.
 func (b *bench) onFacade(ctx context.Context, name string, conns int, fn func(f *facade) ([]row, error)) ([]row, error) {
-	f, err := b.startFacade(ctx, name)
+	start := b.startFacade
+	if b.onPeer {
+		start = b.startPeer
+	}
+	f, err := start(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	body := gqlBody(queryTypename, nil)
 	err = b.warmUp(ctx, "connection warm-up", loadSpec{n: 2 * conns, concurrency: conns,
 		request: func(int) request { return f.gql(body) }})
+	if err == nil && b.cfg.peer.on() {
+		err = b.levelStart(ctx, f)
+	}
 	var rows []row
 	if err == nil {
 		rows, err = fn(f)
