@@ -22,8 +22,8 @@ func TestParsePeerFlags(t *testing.T) {
 	if c, err := parseFlags(nil, io.Discard); err != nil || c.peer.on() {
 		t.Errorf("no peer flags: on = %v, %v", c.peer.on(), err)
 	}
-	running := []string{"-peer", "http://127.0.0.1:8090/", "-sim", "http://127.0.0.1:8081", "-redis", "127.0.0.1:6380", "-peer-pid", "42", "-peer-name", "apollo", "-peer-warmup", "0"}
-	if c, err := parseFlags(running, io.Discard); err != nil || !c.peer.on() || c.peer.pid != 42 || c.peer.name != "apollo" || c.peer.warmup != 0 {
+	running := []string{"-peer", "http://127.0.0.1:8090/", "-sim", "http://127.0.0.1:8081", "-redis", "127.0.0.1:6380", "-peer-pid", "42", "-peer-name", "other", "-peer-warmup", "0"}
+	if c, err := parseFlags(running, io.Discard); err != nil || !c.peer.on() || c.peer.pid != 42 || c.peer.name != "other" || c.peer.warmup != 0 {
 		t.Errorf("running peer: %+v, %v", c.peer, err)
 	}
 	if _, err := parseFlags([]string{"-peer-cmd", "x", "-peer-path", "/graphql", "-peer-key", "k", "-facade-bin", "/bin/true"}, io.Discard); err != nil {
@@ -33,7 +33,7 @@ func TestParsePeerFlags(t *testing.T) {
 		args []string
 		want string // in the error
 	}{
-		{[]string{"-peer-name", "apollo"}, "-peer-name goes with -peer or -peer-cmd"},
+		{[]string{"-peer-name", "other"}, "-peer-name goes with -peer or -peer-cmd"},
 		{[]string{"-peer-warmup", "1s", "-peer-key", "k"}, "-peer-key, -peer-warmup goes with"},
 		{[]string{"-peer-cmd", "x", "-peer", "http://127.0.0.1:1/"}, "not both"},
 		{[]string{"-peer-cmd", "  "}, "-peer-cmd is empty"},
@@ -114,8 +114,8 @@ func sideBySideRows() (cg, peer []row) {
 		{Workload: "W2", Requests: 4000, ReqPerSec: 500, P50ms: 100, P99ms: 150, Upstream: &simStats{List: 4000, Total: 4000}, RedisCommands: redis(204000), PeakRSSBytes: 40 << 20},
 	}
 	peer = []row{
-		{Workload: "W2 (first)", Server: "apollo", Requests: 1, P50ms: 40, P99ms: 40, Upstream: &simStats{List: 1, Get: 50, Total: 51}, RedisCommands: redis(22), PeakRSSBytes: 300 << 20},
-		{Workload: "W2", Server: "apollo", Requests: 1000, Failed: 3, ReqPerSec: 125, P50ms: 400, P99ms: 600, Upstream: &simStats{List: 1000, Total: 1000}, RedisCommands: redis(2000), PeakRSSBytes: 320 << 20},
+		{Workload: "W2 (first)", Server: "other", Requests: 1, P50ms: 40, P99ms: 40, Upstream: &simStats{List: 1, Get: 50, Total: 51}, RedisCommands: redis(22), PeakRSSBytes: 300 << 20},
+		{Workload: "W2", Server: "other", Requests: 1000, Failed: 3, ReqPerSec: 125, P50ms: 400, P99ms: 600, Upstream: &simStats{List: 1000, Total: 1000}, RedisCommands: redis(2000), PeakRSSBytes: 320 << 20},
 	}
 	return cg, peer
 }
@@ -136,7 +136,7 @@ func TestPairRows(t *testing.T) {
 
 	// The peer's run failed: its error row pairs with the row of the same
 	// name and has no figures; the other row stands alone.
-	failed := []row{{Workload: "W2", Server: "apollo", Notes: []string{"error: HTTP 400"}}}
+	failed := []row{{Workload: "W2", Server: "other", Notes: []string{"error: HTTP 400"}}}
 	pairs = pairRows(cg, failed)
 	if len(pairs) != 2 || pairs[0].peer != nil || pairs[1].peer != &failed[0] || pairs[1].ReqPerSecRatio != nil || pairs[1].P99Ratio != nil {
 		t.Errorf("pairs with a failed peer = %+v", pairs)
@@ -157,11 +157,11 @@ func TestPairRows(t *testing.T) {
 func TestComparisonTable(t *testing.T) {
 	cg, peer := sideBySideRows()
 	var buf bytes.Buffer
-	if err := writeComparison(&buf, "apollo", pairRows(cg, peer)); err != nil {
+	if err := writeComparison(&buf, "other", pairRows(cg, peer)); err != nil {
 		t.Fatal(err)
 	}
 	want := "" +
-		"| workload   | req/s cg | req/s apollo | req/s ratio | p50/p99 ms cg | p50/p99 ms apollo | p99 ratio | upstream calls/req cg | upstream calls/req apollo | Redis cmds/req cg | Redis cmds/req apollo | peak RSS MB cg | peak RSS MB apollo | failed cg | failed apollo |\n" +
+		"| workload   | req/s cg | req/s other | req/s ratio | p50/p99 ms cg | p50/p99 ms other | p99 ratio | upstream calls/req cg | upstream calls/req other | Redis cmds/req cg | Redis cmds/req other | peak RSS MB cg | peak RSS MB other | failed cg | failed other |\n" +
 		"| ---------- | -------: | -----------: | ----------: | ------------: | ----------------: | --------: | --------------------: | ------------------------: | ----------------: | --------------------: | -------------: | -----------------: | --------: | ------------: |\n" +
 		"| W2 (first) |      n/a |          n/a |         n/a | 10.00 / 10.00 |     40.00 / 40.00 |     0.25× |  51 (1 list + 50 get) |      51 (1 list + 50 get) |               300 |                    22 |           30.0 |              300.0 |         0 |             0 |\n" +
 		"| W2         |      500 |          125 |       4.00× | 100.00 / 150.00 |   400.00 / 600.00 |     0.25× |    1 (1 list + 0 get) |        1 (1 list + 0 get) |                51 |                     2 |           40.0 |              320.0 |         0 |             3 |\n"
@@ -188,18 +188,18 @@ func TestComparisonTable(t *testing.T) {
 
 func TestWriteReportSideBySide(t *testing.T) {
 	cg, peer := sideBySideRows()
-	h := header{Date: time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC), NumCPU: 2, Peer: "apollo", Notes: []string{"Side by side with apollo."}}
+	h := header{Date: time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC), NumCPU: 2, Peer: "other", Notes: []string{"Side by side with other."}}
 	var buf bytes.Buffer
 	if err := writeReport(&buf, h, append(cg, peer...), pairRows(cg, peer)); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	side := strings.Index(out, "| workload   | req/s cg | req/s apollo | req/s ratio |")
-	every := strings.Index(out, "| workload            | requests |")
-	if side < 0 || every < side || !strings.Contains(out, "ratios are cg over apollo") {
+	side := strings.Index(out, "| workload   | req/s cg | req/s other | req/s ratio |")
+	every := strings.Index(out, "| workload           | requests |")
+	if side < 0 || every < side || !strings.Contains(out, "ratios are cg over other") {
 		t.Fatalf("report: the side-by-side table, then every row, expected:\n%s", out)
 	}
-	for _, want := range []string{"| W2 (first) [apollo] |", "| W2 [apollo]         |", "| W2                  |"} {
+	for _, want := range []string{"| W2 (first) [other] |", "| W2 [other]         |", "| W2                 |"} {
 		if !strings.Contains(out[every:], want) {
 			t.Errorf("every row's table lacks %q:\n%s", want, out[every:])
 		}
@@ -222,7 +222,7 @@ func TestWriteReportSideBySide(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Header.Peer != "apollo" || len(rep.Rows) != 4 || rep.Rows[2].Server != "apollo" || rep.Rows[0].Server != "" ||
+	if rep.Header.Peer != "other" || len(rep.Rows) != 4 || rep.Rows[2].Server != "other" || rep.Rows[0].Server != "" ||
 		len(rep.Comparison) != 2 || rep.Comparison[0].ReqPerSecRatio != nil || rep.Comparison[1].ReqPerSecRatio == nil || *rep.Comparison[1].ReqPerSecRatio != 4 {
 		t.Errorf("-json:\n%s", b)
 	}
