@@ -83,3 +83,101 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("W0 made %d Redis commands, want 0", *w0.RedisCommands)
 	}
 }
+
+// TestEndToEndSideBySide runs W1-warm and W1-cold side by side with a
+// second customergraph process as the peer, started by -peer-cmd through
+// sh with the environment bench gives it. The peer keeps one cache
+// namespace across workloads, so W1-cold costs it a get per request only
+// if Redis was emptied before its run: W1-warm cached 100 of its
+// customers. It needs a redis-server of its own, which bench flushes.
+func TestEndToEndSideBySide(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts two facades, the simulator and Redis")
+	}
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI is set but there is no redis-server on PATH: the side-by-side run flushes its Redis, so it needs one of its own")
+		}
+		t.Skip("no redis-server on PATH: the side-by-side run flushes its Redis, so it needs one of its own")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
+	defer cancel()
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "customergraph")
+	if err := goBuild(ctx, root, ".", bin); err != nil {
+		t.Fatal(err)
+	}
+	peerCmd := "FACADE_API_KEYS=twin-key UPSTREAM_BUDGET=0 CACHE_NAMESPACE=twin LOG_LEVEL=warn UPSTREAM_VENDOR= KOMERZA_STORE_ID= " +
+		"'" + strings.ReplaceAll(bin, "'", `'\''`) + "'"
+	out := filepath.Join(dir, "bench.json")
+	args := []string{
+		"-workloads", "W1-warm,W1-cold", "-n", "300", "-duration", "10s", "-c", "8",
+		"-customers", "1000", "-latency", "0", "-facade-bin", bin,
+		"-peer-cmd", peerCmd, "-peer-path", "/graphql", "-peer-key", "twin-key", "-peer-name", "twin", "-peer-warmup", "300ms",
+		"-json", out,
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, args, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+	}
+	t.Logf("\n%s", stdout.String())
+	for _, want := range []string{"req/s ratio", "| W1-warm ", "| W1-cold [twin] ", "Side by side with twin"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Rows       []row `json:"rows"`
+		Comparison []struct {
+			Workload       string   `json:"workload"`
+			ReqPerSecRatio *float64 `json:"reqPerSecRatio"`
+			P99Ratio       *float64 `json:"p99Ratio"`
+		} `json:"comparison"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rep.Rows {
+		got = append(got, r.label())
+	}
+	if strings.Join(got, ",") != "W1-warm,W1-warm [twin],W1-cold,W1-cold [twin]" {
+		t.Fatalf("rows %q, want each workload against customergraph, then the peer", got)
+	}
+	for _, r := range rep.Rows {
+		name := r.label()
+		if r.Requests != 300 || r.Failed != 0 {
+			t.Errorf("%s: %d requests, %d failed; want 300, 0: %v %v", name, r.Requests, r.Failed, r.Failures, r.Notes)
+		}
+		wantGets := int64(0)
+		if r.Workload == "W1-cold" {
+			wantGets = 300
+		}
+		if r.Upstream == nil || r.Upstream.Get != wantGets || r.Upstream.Total != wantGets {
+			t.Errorf("%s: upstream %+v, want %d gets and nothing else", name, r.Upstream, wantGets)
+		}
+		if r.RedisCommands == nil || *r.RedisCommands == 0 {
+			t.Errorf("%s: Redis commands %v, want them counted", name, r.RedisCommands)
+		}
+		if r.PeakRSSBytes <= 0 {
+			t.Errorf("%s: no peak RSS", name)
+		}
+	}
+	if len(rep.Comparison) != 2 {
+		t.Fatalf("%d side-by-side lines, want 2", len(rep.Comparison))
+	}
+	for _, p := range rep.Comparison {
+		if p.ReqPerSecRatio == nil || *p.ReqPerSecRatio <= 0 || p.P99Ratio == nil || *p.P99Ratio <= 0 {
+			t.Errorf("%s: ratios %v, %v; want both", p.Workload, p.ReqPerSecRatio, p.P99Ratio)
+		}
+	}
+}

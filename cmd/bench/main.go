@@ -6,6 +6,7 @@
 //	go run ./cmd/bench -workloads W1-warm,B-direct,B-proxy -json out.json
 //	go run ./cmd/bench -list
 //	go run ./cmd/bench -vendor komerza                # W0, W1 and W2 against Komerza
+//	go run ./cmd/bench -peer-cmd 'node /path/to/server.mjs' -peer-name other
 //
 // It builds the facade and the simulator (cmd/upstream-sim) into a
 // temporary directory and starts them, and a redis-server, as separate
@@ -28,6 +29,12 @@
 // W1-cold and W2 have variants for every vendor, and their rows are named
 // after it, e.g. "W1-warm (komerza)"; the other workloads are Tiquo's, so
 // "all" leaves them out and naming one is an error.
+//
+// -peer-cmd (or -peer, the URL of one already running) runs the workloads
+// whose documents need only the common part of a customer schema (see
+// runsOnPeer) against another GraphQL server over the same simulator and
+// Redis as well, alternating with customergraph per workload, and prints
+// the two side by side with their ratios (see peer.go).
 package main
 
 import (
@@ -84,6 +91,8 @@ type config struct {
 	redisAddr string
 	facadeKey string
 	simKey    string
+
+	peer peerConfig
 }
 
 // ownsFacade reports whether bench starts the facade itself.
@@ -119,9 +128,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.facadeURL, "facade", "", "use this running facade (http://127.0.0.1:port) instead of starting one; needs -sim")
 	fs.IntVar(&c.facadePID, "facade-pid", 0, "with -facade: its process ID, to report its peak RSS")
 	fs.StringVar(&c.simURL, "sim", "", "use this running simulator (http://127.0.0.1:port) instead of starting one")
-	fs.StringVar(&c.redisAddr, "redis", "", "use this running Redis (127.0.0.1:port) instead of starting redis-server")
+	fs.StringVar(&c.redisAddr, "redis", "", "use this running Redis (127.0.0.1:port) instead of starting redis-server; with -peer or -peer-cmd, bench empties its database 0 (FLUSHDB) before every run, so give a Redis of its own")
 	fs.StringVar(&c.facadeKey, "facade-key", "bench-key", "client key the facade accepts")
 	fs.StringVar(&c.simKey, "sim-key", "sim-key", "API key the simulator accepts")
+	c.peer.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -139,7 +149,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		return c, fmt.Errorf("-store goes with -vendor komerza, not %s", c.vendor)
 	}
 	c.store = strings.ToLower(strings.TrimSpace(c.store))
-	return c, c.check()
+	if err := c.check(); err != nil {
+		return c, err
+	}
+	return c, c.checkPeer(fs)
 }
 
 // check validates the flags' values together.
@@ -206,6 +219,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.peer.on() {
+		if ws, err = peerWorkloads(ws, cfg.workloads); err != nil {
+			return err
+		}
+	}
 
 	tmp, err := os.MkdirTemp("", "customergraph-bench-")
 	if err != nil {
@@ -228,36 +246,62 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	h := b.header()
-	var rows []row
-	failed := 0
-	for _, w := range ws {
-		b.progress("%s: %s", cfg.vendor.label(w.name), w.about)
-		start := time.Now()
-		rs, err := w.run(ctx, b)
-		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted during %s", cfg.vendor.label(w.name))
-		}
-		if err != nil {
-			failed++
-			b.progress("%s failed: %v", cfg.vendor.label(w.name), err)
-			msg, _, _ := strings.Cut(err.Error(), "\n")
-			rs = append(rs, row{Workload: cfg.vendor.label(w.name), Notes: []string{"error: " + msg}})
-		}
-		rows = append(rows, rs...)
-		b.progress("%s done in %s", cfg.vendor.label(w.name), time.Since(start).Round(10*time.Millisecond))
+	// The servers each workload runs against, in turn: customergraph
+	// (""), then the peer in a side-by-side run.
+	servers := []string{""}
+	if cfg.peer.on() {
+		servers = append(servers, cfg.peer.name)
 	}
+	var (
+		rows  []row
+		pairs []pair
+	)
+	failed, runs := 0, 0
+	for _, w := range ws {
+		var got [2][]row
+		for i, server := range servers {
+			b.onPeer = server != ""
+			name := cfg.vendor.label(w.name)
+			if b.onPeer {
+				name += " on " + server
+			}
+			b.progress("%s: %s", name, w.about)
+			start := time.Now()
+			rs, err := w.run(ctx, b)
+			if ctx.Err() != nil {
+				return fmt.Errorf("interrupted during %s", name)
+			}
+			runs++
+			if err != nil {
+				failed++
+				b.progress("%s failed: %v", name, err)
+				msg, _, _ := strings.Cut(err.Error(), "\n")
+				rs = append(rs, row{Workload: cfg.vendor.label(w.name), Notes: []string{"error: " + msg}})
+			}
+			for j := range rs {
+				rs[j].Server = server
+			}
+			got[i] = rs
+			rows = append(rows, rs...)
+			b.progress("%s done in %s", name, time.Since(start).Round(10*time.Millisecond))
+		}
+		if cfg.peer.on() {
+			pairs = append(pairs, pairRows(got[0], got[1])...)
+		}
+	}
+	b.onPeer = false
 
 	fmt.Fprintln(stdout)
-	if err := writeReport(stdout, h, rows); err != nil {
+	if err := writeReport(stdout, h, rows, pairs); err != nil {
 		return err
 	}
 	if cfg.jsonPath != "" {
-		if err := writeJSONFile(cfg.jsonPath, h, rows); err != nil {
+		if err := writeJSONFile(cfg.jsonPath, h, rows, pairs); err != nil {
 			return fmt.Errorf("write -json: %w", err)
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d workloads failed", failed, len(ws))
+		return fmt.Errorf("%d of %d workload runs failed", failed, runs)
 	}
 	return nil
 }
@@ -279,6 +323,11 @@ type bench struct {
 	facadeBin string      // "" with -facade
 	simBin    string      // "" with -sim
 	customers []simCustomer
+	// spare are customers no workload asks for, the warm-up's in peer
+	// mode (see levelStart); they are not in customers.
+	spare []simCustomer
+	// onPeer makes the workloads run against the peer (see onFacade).
+	onPeer bool
 }
 
 // progress prints a progress line on stderr.
@@ -317,6 +366,8 @@ func (b *bench) header() header {
 		h.Notes = append(h.Notes, "simulator "+b.cfg.simURL+" given with -sim: its latency and size are its own.")
 	}
 	switch {
+	case b.ownRedis && b.cfg.peer.on():
+		h.Notes = append(h.Notes, "Redis: redis-server started by bench; bench starts both servers, one at a time, so Redis cmds/req is the measured server's alone.")
 	case b.ownRedis:
 		h.Notes = append(h.Notes, "Redis: redis-server started by bench; the facade is its only client, so Redis cmds/req is the facade's alone.")
 	case b.redis != nil:
@@ -335,6 +386,10 @@ func (b *bench) header() header {
 			rss = "peak RSS is its VmHWM since it started, not per workload"
 		}
 		h.Notes = append(h.Notes, "Facade: "+b.cfg.facadeURL+" given with -facade: its cache is not fresh, so cold rows may be warm; "+rss+".")
+	}
+	if b.cfg.peer.on() {
+		h.Peer = b.cfg.peer.name
+		h.Notes = append(h.Notes, b.peerNotes()...)
 	}
 	h.Notes = append(h.Notes, fmt.Sprintf("The load generator, the facade, the simulator and Redis share this machine's %d CPUs.", runtime.NumCPU()))
 	return h

@@ -168,6 +168,9 @@ func newRedisStats(addr string) *redisStats {
 // ping checks that the server answers.
 func (r *redisStats) ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }
 
+// flushDB empties the Redis database (the one both servers use).
+func (r *redisStats) flushDB(ctx context.Context) error { return r.client.FlushDB(ctx).Err() }
+
 // commandCalls returns the calls of every command from INFO commandstats.
 func (r *redisStats) commandCalls(ctx context.Context) (map[string]int64, error) {
 	info, err := r.client.Info(ctx, "commandstats").Result()
@@ -243,6 +246,74 @@ func peakRSS(pid int) (int64, error) {
 		return 0, err
 	}
 	return parseVmHWM(string(b))
+}
+
+// treePeakRSS returns the sum of the peak RSS (VmHWM) of the process pid
+// and of all its descendants alive now: each process's own peak, which
+// for a server of several processes (a cluster's primary and workers)
+// bounds the peak of the whole from above. A descendant that exits while
+// it is read is left out.
+func treePeakRSS(pid int) (int64, error) {
+	total, err := peakRSS(pid)
+	if err != nil {
+		return 0, err
+	}
+	kids, err := descendants(pid)
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range kids {
+		if rss, err := peakRSS(k); err == nil {
+			total += rss
+		}
+	}
+	return total, nil
+}
+
+// descendants returns the IDs of the processes below pid in the process
+// tree, read from the parent IDs in /proc/<pid>/stat.
+func descendants(pid int) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // it exited
+		}
+		if ppid, ok := parseStatPPID(string(b)); ok {
+			children[ppid] = append(children[ppid], p)
+		}
+	}
+	var out []int
+	for queue := children[pid]; len(queue) > 0; {
+		p := queue[0]
+		queue = append(queue[1:], children[p]...)
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// parseStatPPID returns the parent process ID from the text of a
+// /proc/<pid>/stat file: "pid (comm) state ppid …", where comm may hold
+// spaces and parentheses.
+func parseStatPPID(stat string) (int, bool) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(f[1])
+	return ppid, err == nil
 }
 
 // parseVmHWM returns the VmHWM line of a /proc/<pid>/status file in bytes.

@@ -3,7 +3,9 @@ package main
 import (
 	"maps"
 	"os"
+	"os/exec"
 	"testing"
+	"time"
 )
 
 const sampleCommandStats = "# Commandstats\r\n" +
@@ -66,5 +68,63 @@ func TestPeakRSSOfSelf(t *testing.T) {
 	rss, err := peakRSS(os.Getpid())
 	if err != nil || rss < 1<<20 {
 		t.Errorf("peakRSS(self) = %d, %v; want at least 1 MB", rss, err)
+	}
+}
+
+func TestParseStatPPID(t *testing.T) {
+	for stat, want := range map[string]int{
+		"4242 (node) S 4241 4242 4242 0 -1":              4241,
+		"7 (a (weird) name) R 1 7 7 0 -1":                1,
+		"9 (sh -c) S 0 9 9 0 -1 4194560 104 0 0 0 0 0 0": 0,
+	} {
+		if got, ok := parseStatPPID(stat); !ok || got != want {
+			t.Errorf("parseStatPPID(%q) = %d, %v; want %d", stat, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "12 (x", "12 (x) S", "12 (x) S y"} {
+		if _, ok := parseStatPPID(bad); ok {
+			t.Errorf("parseStatPPID(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestTreePeakRSS(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	// A shell with two children, like a cluster's primary and workers.
+	s := newSupervisor(t.TempDir())
+	defer s.close()
+	c, err := s.start("tree", sh, []string{"-c", "sleep 30 & sleep 30 & wait"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []int
+	for deadline := time.Now().Add(5 * time.Second); len(kids) < 2 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if kids, err = descendants(c.pid()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(kids) != 2 {
+		t.Fatalf("descendants = %v, want the 2 sleeps", kids)
+	}
+	want, _ := peakRSS(c.pid())
+	for _, k := range kids {
+		rss, err := peakRSS(k)
+		if err != nil || rss <= 0 {
+			t.Fatalf("peakRSS(%d) = %d, %v", k, rss, err)
+		}
+		want += rss
+	}
+	got, err := treePeakRSS(c.pid())
+	if err != nil || got != want {
+		t.Errorf("treePeakRSS = %d, %v; want the sum %d", got, err, want)
+	}
+	if own, _ := peakRSS(c.pid()); got <= own {
+		t.Errorf("treePeakRSS %d is not more than the shell's own %d", got, own)
 	}
 }

@@ -12,7 +12,10 @@ import (
 
 // row is one line of the result table and one record of the -json file.
 type row struct {
-	Workload string  `json:"workload"`
+	Workload string `json:"workload"`
+	// Server is the peer's name for a row of the peer's; "" for
+	// customergraph's.
+	Server   string  `json:"server,omitempty"`
 	Requests int     `json:"requests"`
 	Failed   int     `json:"failed"`
 	Seconds  float64 `json:"seconds"`
@@ -92,6 +95,8 @@ type header struct {
 	Rate        float64       `json:"rate,omitempty"` // open-loop requests/s; 0 = closed loop
 	N           int           `json:"n"`
 	Duration    time.Duration `json:"duration"`
+	// Peer is the name of the server run side by side; "" for none.
+	Peer string `json:"peer,omitempty"`
 	// Notes are printed under the header line: where Redis and the facade
 	// come from, and what that means for the numbers.
 	Notes []string `json:"notes,omitempty"`
@@ -112,8 +117,10 @@ func tableColumns() []column {
 	}
 }
 
-// writeReport prints the header line, its notes and the Markdown table.
-func writeReport(w io.Writer, h header, rows []row) error {
+// writeReport prints the header line, its notes and the Markdown table;
+// in a side-by-side run (h.Peer set), the side-by-side table of pairs
+// first.
+func writeReport(w io.Writer, h header, rows []row, pairs []pair) error {
 	loop := "closed loop"
 	if h.Rate > 0 {
 		loop = fmt.Sprintf("open loop at %g req/s", h.Rate)
@@ -128,18 +135,24 @@ func writeReport(w io.Writer, h header, rows []row) error {
 		}
 	}
 	fmt.Fprintln(w)
+	if h.Peer != "" {
+		fmt.Fprintf(w, "Side by side (cg is customergraph; ratios are cg over %s):\n\n", h.Peer)
+		if err := writeComparison(w, h.Peer, pairs); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\nEvery row (%s's rows marked [%s]):\n\n", h.Peer, h.Peer)
+	}
 	cells := make([][]string, len(rows))
 	for i, r := range rows {
 		cells[i] = r.cells()
 	}
-	_, err := io.WriteString(w, markdownTable(cells))
+	_, err := io.WriteString(w, markdownTable(tableColumns(), cells))
 	return err
 }
 
-// markdownTable formats cells under the table's columns, padded so that
-// the plain text lines up too.
-func markdownTable(cells [][]string) string {
-	columns := tableColumns()
+// markdownTable formats cells under columns, padded so that the plain
+// text lines up too.
+func markdownTable(columns []column, cells [][]string) string {
 	width := make([]int, len(columns))
 	for i, c := range columns {
 		width[i] = max(len(c.title), 3)
@@ -191,7 +204,7 @@ func (w row) cells() []string {
 		notes = append(notes, fmt.Sprintf("failed ×%d: %s", f.Count, f.Message))
 	}
 	return []string{
-		w.Workload,
+		w.label(),
 		strconv.Itoa(w.Requests),
 		strconv.Itoa(w.Failed),
 		reqPerSec,
@@ -202,6 +215,15 @@ func (w row) cells() []string {
 		rssCell(w.PeakRSSBytes),
 		escapeCell(strings.Join(notes, "; ")),
 	}
+}
+
+// label is the row's workload, followed by the server in brackets for a
+// row of the peer's.
+func (w row) label() string {
+	if w.Server == "" {
+		return w.Workload
+	}
+	return w.Workload + " [" + w.Server + "]"
 }
 
 // upstreamCell is the upstream calls per request, split into list and get
@@ -259,12 +281,14 @@ func escapeCell(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// writeJSONFile writes the header and the rows to path.
-func writeJSONFile(path string, h header, rows []row) error {
+// writeJSONFile writes the header, the rows and, side by side, the ratios
+// to path.
+func writeJSONFile(path string, h header, rows []row, pairs []pair) error {
 	b, err := json.MarshalIndent(struct {
-		Header header `json:"header"`
-		Rows   []row  `json:"rows"`
-	}{h, rows}, "", "  ")
+		Header     header `json:"header"`
+		Rows       []row  `json:"rows"`
+		Comparison []pair `json:"comparison,omitempty"`
+	}{h, rows, pairs}, "", "  ")
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func TestCells(t *testing.T) {
 }
 
 func TestMarkdownTable(t *testing.T) {
-	got := markdownTable([][]string{
+	got := markdownTable(tableColumns(), [][]string{
 		{"W0", "20000", "0", "14172", "3.66", "13.97", "0", "0", "22.8", "framework floor"},
 		{"B-proxy", "5", "0", "4557", "12.74", "128.69", "1", "n/a", "n/a", "ünïcode"},
 	})
@@ -70,7 +70,7 @@ func TestWriteReport(t *testing.T) {
 		SimLatency: "20ms", Customers: "20000", Concurrency: 64, N: 5000, Duration: 10 * time.Second,
 		Notes: []string{"Redis: started by bench."},
 	}
-	if err := writeReport(&buf, h, []row{{Workload: "W0", Requests: 10, ReqPerSec: 100, Upstream: &simStats{}}}); err != nil {
+	if err := writeReport(&buf, h, []row{{Workload: "W0", Requests: 10, ReqPerSec: 100, Upstream: &simStats{}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(buf.String(), "\n")

@@ -37,13 +37,20 @@ func (b *bench) setUp(ctx context.Context, ws []workload) error {
 			return err
 		}
 	}
-	if total, withEmail := customersNeeded(ws, b.cfg.n); total > 0 {
+	total, withEmail := customersNeeded(ws, b.cfg.n)
+	if b.cfg.peer.on() && b.cfg.peer.warmup > 0 {
+		total, withEmail = max(total, minCustomers), withEmail+spareCustomers
+	}
+	if total > 0 {
 		b.progress("reading customers from the simulator's /__sim/customers (at least %d, %d with an email)", total, withEmail)
 		cs, err := b.sim.customers(ctx, total, withEmail)
 		if err != nil {
 			return err
 		}
 		b.customers = cs
+	}
+	if b.cfg.peer.on() && b.cfg.peer.warmup > 0 {
+		b.reserveSpare()
 	}
 	return nil
 }
@@ -129,12 +136,13 @@ func (b *bench) startRedis(ctx context.Context) error {
 	return waitReady(ctx, c, b.redis.ping)
 }
 
-// facade is the facade a workload runs against.
+// facade is the GraphQL server a workload runs against: a customergraph
+// facade, or in peer mode the peer.
 type facade struct {
-	url  string // base URL, no trailing slash
-	key  string // client key
-	pid  int    // for the peak RSS; 0 when unknown
-	proc *child // nil when not started by bench
+	endpoint string // the GraphQL endpoint's URL
+	key      string // client key; "" sends no Authorization
+	pid      int    // for the peak RSS; 0 when unknown
+	proc     *child // nil when not started by bench
 }
 
 // startFacade starts a fresh facade process for the workload name, with a
@@ -142,7 +150,7 @@ type facade struct {
 // returns the facade given.
 func (b *bench) startFacade(ctx context.Context, name string) (*facade, error) {
 	if !b.cfg.ownsFacade() {
-		return &facade{url: strings.TrimSuffix(b.cfg.facadeURL, "/"), key: b.cfg.facadeKey, pid: b.cfg.facadePID}, nil
+		return &facade{endpoint: strings.TrimSuffix(b.cfg.facadeURL, "/") + "/graphql", key: b.cfg.facadeKey, pid: b.cfg.facadePID}, nil
 	}
 	addr, err := freeAddr()
 	if err != nil {
@@ -169,8 +177,8 @@ func (b *bench) startFacade(ctx context.Context, name string) (*facade, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &facade{url: "http://" + addr, key: b.cfg.facadeKey, pid: c.pid(), proc: c}
-	if err := waitReady(ctx, c, httpOK(b.client, f.url+"/healthz")); err != nil {
+	f := &facade{endpoint: "http://" + addr + "/graphql", key: b.cfg.facadeKey, pid: c.pid(), proc: c}
+	if err := waitReady(ctx, c, httpOK(b.client, "http://"+addr+"/healthz")); err != nil {
 		_ = c.stop(killGrace)
 		return nil, err
 	}
@@ -186,7 +194,7 @@ func (b *bench) stopFacade(f *facade) error {
 	return f.proc.stop(stopGrace)
 }
 
-// gql returns a GraphQL POST of body to the facade.
+// gql returns a GraphQL POST of body to the server.
 func (f *facade) gql(body []byte) request {
-	return request{method: "POST", url: f.url + "/graphql", key: f.key, body: body, check: checkGraphQL}
+	return request{method: "POST", url: f.endpoint, key: f.key, body: body, check: checkGraphQL}
 }

@@ -139,7 +139,7 @@ func (b *bench) spec(n int, req func(i int) request) loadSpec {
 
 // measured brackets a run with the counters: it resets the simulator's and
 // snapshots Redis's commandstats (when countRedis), runs, then reads both,
-// and the peak RSS of pid (when not 0).
+// and the peak RSS of pid's process tree (when pid is not 0).
 func (b *bench) measured(ctx context.Context, name string, pid int, countRedis bool, run func() (result, error)) (row, error) {
 	if err := b.sim.reset(ctx); err != nil {
 		return row{}, err
@@ -155,26 +155,62 @@ func (b *bench) measured(ctx context.Context, name string, pid int, countRedis b
 	if err != nil {
 		return row{}, err
 	}
-	st, err := b.sim.stats(ctx)
+	st, after, err := b.settle(ctx, before != nil)
 	if err != nil {
 		return row{}, err
 	}
 	w := newRow(name, res)
 	w.Upstream = &st
 	if before != nil {
-		after, err := b.redis.commandCalls(ctx)
-		if err != nil {
-			return row{}, err
-		}
 		by, total := commandDelta(before, after)
 		w.RedisCommands, w.RedisByCommand = &total, by
 	}
 	if pid != 0 {
-		if rss, err := peakRSS(pid); err == nil {
+		if rss, err := treePeakRSS(pid); err == nil {
 			w.PeakRSSBytes = rss
 		}
 	}
 	return w, nil
+}
+
+// How settle waits for the counters to come to rest.
+const (
+	settleQuiet = 200 * time.Millisecond // unchanged for this long
+	settleMax   = 3 * time.Second        // but no longer than this
+)
+
+// settle reads the simulator's counters and, when redis is set, Redis's
+// commandstats, until neither has changed for settleQuiet (at most
+// settleMax): a server may still be writing to its cache, or finishing
+// upstream calls, after its last response.
+func (b *bench) settle(ctx context.Context, redis bool) (simStats, map[string]int64, error) {
+	read := func() (simStats, map[string]int64, error) {
+		st, err := b.sim.stats(ctx)
+		if err != nil || !redis {
+			return st, nil, err
+		}
+		calls, err := b.redis.commandCalls(ctx)
+		return st, calls, err
+	}
+	st, calls, err := read()
+	for deadline := time.Now().Add(settleMax); err == nil && time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return st, calls, ctx.Err()
+		case <-time.After(settleQuiet):
+		}
+		st2, calls2, err2 := read()
+		if err2 != nil {
+			return st, calls, err2
+		}
+		_, moved := commandDelta(calls, calls2)
+		rest := st2.Total == st.Total && moved == 0
+		st, calls = st2, calls2
+		if rest {
+			break
+		}
+	}
+	return st, calls, err
 }
 
 // warmUp runs spec to completion within warmupTimeout and fails unless
@@ -193,16 +229,25 @@ func (b *bench) warmUp(ctx context.Context, what string, spec loadSpec) error {
 	return nil
 }
 
-// onFacade runs fn against a fresh facade for the workload name, after
-// opening conns keep-alive connections to it, then stops the facade.
+// onFacade runs fn against a fresh facade for the workload name (in peer
+// mode, when b.onPeer is set, the peer), after opening conns keep-alive
+// connections to it, then stops it. In peer mode the server gets
+// levelStart's warm-up and an empty Redis before fn.
 func (b *bench) onFacade(ctx context.Context, name string, conns int, fn func(f *facade) ([]row, error)) ([]row, error) {
-	f, err := b.startFacade(ctx, name)
+	start := b.startFacade
+	if b.onPeer {
+		start = b.startPeer
+	}
+	f, err := start(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	body := gqlBody(queryTypename, nil)
 	err = b.warmUp(ctx, "connection warm-up", loadSpec{n: 2 * conns, concurrency: conns,
 		request: func(int) request { return f.gql(body) }})
+	if err == nil && b.cfg.peer.on() {
+		err = b.levelStart(ctx, f)
+	}
 	var rows []row
 	if err == nil {
 		rows, err = fn(f)

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestSelectWorkloads(t *testing.T) {
@@ -58,5 +63,24 @@ func TestWithEnv(t *testing.T) {
 	want := []string{"GOGC=50", "PATH=/bin", "PORT=2", "REDIS_URL=redis://127.0.0.1:1"}
 	if !slices.Equal(got, want) {
 		t.Errorf("withEnv = %q, want %q", got, want)
+	}
+}
+
+func TestSettleWaitsForTheCountersToRest(t *testing.T) {
+	// A simulator whose calls still grow for the first reads after the run.
+	var reads atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		total := min(reads.Add(1), 4) * 10
+		json.NewEncoder(w).Encode(simStats{Get: total, Total: total})
+	}))
+	defer srv.Close()
+	b := &bench{sim: &simClient{url: srv.URL, client: newClient(1)}}
+	start := time.Now()
+	st, calls, err := b.settle(t.Context(), false)
+	if err != nil || st.Total != 40 || calls != nil {
+		t.Errorf("settle = %+v, %v, %v; want the total at rest, 40", st, calls, err)
+	}
+	if took := time.Since(start); took < 4*settleQuiet || took > settleMax {
+		t.Errorf("settle took %v; want 4 quiet periods, at most %v", took, settleMax)
 	}
 }
