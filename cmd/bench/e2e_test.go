@@ -95,7 +95,7 @@ func TestEndToEndSideBySide(t *testing.T) {
 		t.Skip("builds and starts two facades, the simulator and Redis")
 	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		if (os.Getenv("CI") != "" || os.Getenv("CUSTOMERGRAPH_REQUIRE_REDIS") != "") {
+		if os.Getenv("CI") != "" || os.Getenv("CUSTOMERGRAPH_REQUIRE_REDIS") != "" {
 			t.Fatal("CI (or CUSTOMERGRAPH_REQUIRE_REDIS) is set but there is no redis-server on PATH: the side-by-side run flushes its Redis, so it needs one of its own")
 		}
 		t.Skip("no redis-server on PATH: the side-by-side run flushes its Redis, so it needs one of its own")
