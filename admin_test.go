@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"customergraph/internal/cache/cachetest"
 )
 
 const testAdminKey = "test-admin-key-5150"
@@ -125,6 +127,14 @@ func TestCacheInvalidation(t *testing.T) {
 	const later = "later@example.com"
 	if got := ask(b, byEmail, map[string]any{"e": later}); got != nil {
 		t.Fatalf("unknown email finds %+v", got)
+	}
+	// The miss is remembered once its write-back lands, after the answer.
+	missKey := a.keyspace().Alias("email", later)
+	rdb := cachetest.Client(t)
+	for deadline := time.Now().Add(5 * time.Second); rdb.Exists(t.Context(), missKey).Val() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the miss was never written to the cache")
+		}
 	}
 	a.changeOutside(second.ID, later)
 	if got := ask(b, byEmail, map[string]any{"e": later}); got != nil {
