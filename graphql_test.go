@@ -100,6 +100,63 @@ func TestWalkConnection(t *testing.T) {
 	}
 }
 
+// A cursor is given wherever a query selects one, through aliases,
+// fragments and @include, and it continues right behind its edge.
+func TestCursorsWhereverSelected(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	var want page
+	s.query(pageQuery, map[string]any{"first": 3}, &want)
+	next := func(cursor string) string {
+		t.Helper()
+		var p page
+		s.query(pageQuery, map[string]any{"first": 1, "after": cursor}, &p)
+		if len(p.Customers.Edges) != 1 {
+			t.Fatalf("after %q: %+v", cursor, p)
+		}
+		return p.Customers.Edges[0].Node.CustomerNumber
+	}
+	edges := want.Customers.Edges
+	for _, tt := range []struct {
+		name, query string
+		vars        map[string]any
+		edge        int // the edge the cursor at path is of
+		path        []string
+	}{
+		{"alias", `{ customers(first: 3) { e: edges { c: cursor } } }`, nil, 1, []string{"e", "1", "c"}},
+		{"fragment", `{ customers(first: 3) { ...P } } fragment P on CustomerConnection { pageInfo { startCursor } }`, nil, 0,
+			[]string{"pageInfo", "startCursor"}},
+		{"inline fragment", `{ customers(first: 3) { ... on CustomerConnection { pageInfo { endCursor } } } }`, nil, 2,
+			[]string{"pageInfo", "endCursor"}},
+		{"included", `query($c: Boolean!) { customers(first: 3) { edges { cursor @include(if: $c) } } }`, map[string]any{"c": true}, 2,
+			[]string{"edges", "2", "cursor"}},
+		{"beside a skipped one", `query($c: Boolean!) { customers(first: 3) { edges @skip(if: $c) { cursor } pageInfo { endCursor } } }`,
+			map[string]any{"c": true}, 2, []string{"pageInfo", "endCursor"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out struct{ Customers any }
+			s.query(tt.query, tt.vars, &out)
+			v := out.Customers
+			for _, k := range tt.path {
+				switch x := v.(type) {
+				case map[string]any:
+					v = x[k]
+				case []any:
+					var i int
+					fmt.Sscan(k, &i)
+					v = x[i]
+				}
+			}
+			cursor, _ := v.(string)
+			if cursor == "" {
+				t.Fatalf("%v: %#v; want a cursor", tt.path, out.Customers)
+			}
+			if got, want := next(cursor), next(edges[tt.edge].Cursor); got != want {
+				t.Errorf("after the cursor at %v: %s; want %s", tt.path, got, want)
+			}
+		})
+	}
+}
+
 func TestConnectionArguments(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	var p page

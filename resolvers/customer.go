@@ -94,3 +94,19 @@ func wantsIn(ctx context.Context, sel ast.SelectionSet, typ string, path ...stri
 }
 
 const edgeType = "CustomerEdge"
+
+// selects reports whether sel, a selection on an object of type typ
+// (fragments and @skip / @include applied), selects the field at path:
+// field names alternating with the type of the object each one is, e.g.
+// "edges", "CustomerEdge", "cursor".
+func selects(ctx context.Context, sel ast.SelectionSet, typ string, path ...string) bool {
+	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), sel, []string{typ}) {
+		if f.Name != path[0] {
+			continue
+		}
+		if len(path) == 1 || selects(ctx, f.Selections, path[1], path[2:]...) {
+			return true
+		}
+	}
+	return false
+}

@@ -110,7 +110,10 @@ func (r *queryResolver) Customers(ctx context.Context, first *int, after *string
 		page.Edges[i].Node = c
 		l.NoteStale(append(graphql.GetPath(ctx), ast.PathName("nodes"), ast.PathIndex(i)), c)
 	}
-	return connection(page), nil
+	cursors := selects(ctx, sel, "CustomerConnection", "edges", edgeType, "cursor") ||
+		selects(ctx, sel, "CustomerConnection", "pageInfo", "PageInfo", "startCursor") ||
+		selects(ctx, sel, "CustomerConnection", "pageInfo", "PageInfo", "endCursor")
+	return connection(page, cursors), nil
 }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
