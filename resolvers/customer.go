@@ -65,12 +65,16 @@ var contactFields = map[string]bool{"emails": true, "phones": true}
 // fields only its single read returns) or for every email and phone.
 func wants(ctx context.Context, sel ast.SelectionSet) (detail, contacts bool) {
 	vendor := loaders.For(ctx).Capabilities().Vendor
-	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), sel, []string{"Customer", "Node"}) {
+	eachField(graphql.GetOperationContext(ctx), sel, customerTypes, func(f *ast.Field) bool {
 		detail = detail || vendor.DetailField(f.Name)
 		contacts = contacts || contactFields[f.Name]
-	}
+		return !(detail && contacts)
+	})
 	return detail, contacts
 }
+
+// customerTypes are the types a Customer satisfies.
+var customerTypes = []string{"Customer", "Node"}
 
 // wantsIn reports what the Customers found at path under sel, a chain of
 // field names through the given types, ask for: e.g. path "edges", "node"
@@ -79,17 +83,18 @@ func wantsIn(ctx context.Context, sel ast.SelectionSet, typ string, path ...stri
 	if len(path) == 0 {
 		return wants(ctx, sel)
 	}
-	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), sel, []string{typ}) {
+	eachField(graphql.GetOperationContext(ctx), sel, []string{typ}, func(f *ast.Field) bool {
 		if f.Name != path[0] {
-			continue
+			return true
 		}
 		next := "Customer"
 		if len(path) > 1 {
 			next = edgeType
 		}
-		d, c := wantsIn(ctx, f.Selections, next, path[1:]...)
+		d, c := wantsIn(ctx, f.SelectionSet, next, path[1:]...)
 		detail, contacts = detail || d, contacts || c
-	}
+		return true
+	})
 	return detail, contacts
 }
 
@@ -100,13 +105,8 @@ const edgeType = "CustomerEdge"
 // field names alternating with the type of the object each one is, e.g.
 // "edges", "CustomerEdge", "cursor".
 func selects(ctx context.Context, sel ast.SelectionSet, typ string, path ...string) bool {
-	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), sel, []string{typ}) {
-		if f.Name != path[0] {
-			continue
-		}
-		if len(path) == 1 || selects(ctx, f.Selections, path[1], path[2:]...) {
-			return true
-		}
-	}
-	return false
+	return !eachField(graphql.GetOperationContext(ctx), sel, []string{typ}, func(f *ast.Field) bool {
+		found := f.Name == path[0] && (len(path) == 1 || selects(ctx, f.SelectionSet, path[1], path[2:]...))
+		return !found
+	})
 }
