@@ -34,7 +34,7 @@ func TestEachFieldAsCollectFields(t *testing.T) {
 fragment F on Customer { tags displayName ...G }
 fragment G on Customer { phones { number } customerNumber @skip(if: true) }
 fragment C on CustomerConnection { pageInfo { endCursor } }`
-	q, errs := gqlparser.LoadQuery(schema, doc)
+	q, errs := gqlparser.LoadQueryWithRules(schema, doc, nil)
 	if errs != nil {
 		t.Fatal(errs)
 	}
