@@ -631,7 +631,7 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 	srv := handler.New(graph.NewExecutableSchema(c))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{}) // queries only: it refuses mutations
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{}) // transport.POST, writing responses without encoding them again
 	queries := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
 	srv.SetQueryCache(queries)
 	srv.SetParserTokenLimit(cfg.TokenLimit)
