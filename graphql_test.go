@@ -891,3 +891,45 @@ func TestEmptyUpdate(t *testing.T) {
 		t.Errorf("empty update of an unknown customer = %+v; want NOT_FOUND", u)
 	}
 }
+
+// A Tiquo customer's vendorRecord is Tiquo's record as listed, the same
+// from the list and from the cache the list wrote it to.
+func TestTiquoVendorRecordFromListAndCache(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	var list struct {
+		Customers struct {
+			Nodes []struct {
+				ID, Email, CustomerNumber string
+				VendorRecord              json.RawMessage
+			}
+		}
+	}
+	s.query(`{ customers(first: 3) { nodes { id email customerNumber vendorRecord } } }`, nil, &list)
+	n := list.Customers.Nodes[0]
+	var rec struct {
+		ID, CustomerNumber string
+		Emails             []struct{ Address string }
+	}
+	if err := json.Unmarshal(n.VendorRecord, &rec); err != nil || rec.ID != n.ID || rec.CustomerNumber != n.CustomerNumber || len(rec.Emails) == 0 {
+		t.Fatalf("vendorRecord of %s from the list: %s (%v); want Tiquo's listed record", n.ID, n.VendorRecord, err)
+	}
+	// The list's write-back lands after the answer.
+	rdb := cachetest.Client(t)
+	for deadline := time.Now().Add(5 * time.Second); rdb.Exists(t.Context(), s.keyspace().Customer(n.ID)).Val() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the listed customer was not written to the cache")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.resetStats()
+	var one struct {
+		Customer struct{ VendorRecord json.RawMessage }
+	}
+	s.query(`query($e: String) { customer(email: $e) { vendorRecord } }`, map[string]any{"e": n.Email}, &one)
+	if st := s.stats(); st.Total != 0 {
+		t.Fatalf("the lookup cost %+v; want it served from the cache", st)
+	}
+	if string(one.Customer.VendorRecord) != string(n.VendorRecord) {
+		t.Errorf("vendorRecord from the cache\n%s\nwant the list's\n%s", one.Customer.VendorRecord, n.VendorRecord)
+	}
+}

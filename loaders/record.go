@@ -54,11 +54,11 @@ func (r record) servableStale(now time.Time, maxAge time.Duration) bool {
 // vendor record that is not valid JSON.
 func encodeCustomer(c *customer.Customer, fetchedAt, freshUntil time.Time) ([]byte, error) {
 	var vr []byte
-	if len(c.VendorRecord) > 0 {
+	if raw := c.VendorRecordJSON(); len(raw) > 0 {
 		// As encoding/json writes a json.RawMessage: compact, HTML-safe,
 		// and checked.
 		var err error
-		if vr, err = json.Marshal(c.VendorRecord); err != nil {
+		if vr, err = json.Marshal(raw); err != nil {
 			return nil, err
 		}
 	}
