@@ -655,7 +655,7 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 		},
 		parsed: queries,
 	})
-	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	srv.Use(newCachedComplexity(extension.FixedComplexityLimit(cfg.ComplexityLimit), cfg.QueryCacheSize))
 	// Admit the operation by its cost (the complexity computed above),
 	// then load every root lookup in one batch before it executes.
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
