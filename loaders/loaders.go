@@ -126,6 +126,20 @@ func (l *Loaders) Prefetch(ctx context.Context, ids []identifier.ID) {
 	}
 }
 
+// Plan returns what build returns for key, a value that stands for a
+// parsed operation, working it out once per key for the tenant: what a
+// query's root lookups name, for one without variables, depends only on
+// its document and the tenant's vendor. The slice returned is shared:
+// treat it as read-only.
+func (l *Loaders) Plan(key any, build func() []identifier.ID) []identifier.ID {
+	if ids, ok := l.s.plans.Get(key); ok {
+		return ids
+	}
+	ids := build()
+	l.s.plans.Add(key, ids)
+	return ids
+}
+
 // Customer returns the customer id identifies, or nil when there is none.
 // The record may lack the detail fields or some contacts; see Complete.
 func (l *Loaders) Customer(ctx context.Context, id identifier.ID) (*customer.Customer, error) {
