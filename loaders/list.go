@@ -138,7 +138,7 @@ func (l *Loaders) Customers(ctx context.Context, q ListQuery) (*ListPage, error)
 	page.Edges = make([]Edge, len(items))
 	for i, c := range items {
 		page.Edges[i] = Edge{Node: c, ParameterValue: values[i], pos: cursor[i]}
-		l.prime(ctx, c)
+		l.prime(c)
 	}
 	return page, nil
 }
@@ -230,7 +230,7 @@ func (l *Loaders) customersOfList(ctx context.Context, q ListQuery, pos position
 	page := &ListPage{Edges: make([]Edge, len(items)), HasNextPage: end < len(list), filters: filters, codec: l.s.cursor}
 	for i, c := range items {
 		page.Edges[i] = Edge{Node: c, pos: position{skip: start + i + 1}}
-		l.prime(ctx, c)
+		l.prime(c)
 	}
 	return page, nil
 }
