@@ -38,8 +38,9 @@ func lookup(ctx context.Context, arg, raw string, want identifier.Kind) (*custom
 	if c == nil || err != nil {
 		return nil, err
 	}
-	detail, contacts := wants(ctx, graphql.GetFieldContext(ctx).Field.Selections)
-	c = l.Complete(ctx, []*customer.Customer{c}, detail, contacts)[0]
+	if detail, contacts := wants(ctx, graphql.GetFieldContext(ctx).Field.Selections); detail || contacts {
+		c = l.Complete(ctx, []*customer.Customer{c}, detail, contacts)[0]
+	}
 	if c.StaleAge > 0 { // the path costs allocations: only for a stale record
 		l.NoteStale(graphql.GetPath(ctx), c)
 	}
