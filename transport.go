@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -38,7 +39,7 @@ func (h postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	w.Header().Add("Content-Type", contentType)
 	start := graphql.Now()
 
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("could not read request body: %+v", err)}))
 		return
@@ -73,6 +74,33 @@ func (h postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	writeResponse(w, responses(ctx))
 }
 
+// readBody reads r's body as io.ReadAll would, into one allocation of its
+// length when it has one.
+func readBody(r *http.Request) ([]byte, error) {
+	n := r.ContentLength
+	if n <= 0 || n > 1<<30 {
+		return io.ReadAll(r.Body)
+	}
+	body := make([]byte, n)
+	for off := 0; off < len(body); {
+		k, err := r.Body.Read(body[off:])
+		off += k
+		switch {
+		case err == io.EOF:
+			return body[:off], nil // shorter than it said: what there is, as io.ReadAll
+		case err != nil:
+			return nil, err
+		}
+	}
+	// Whatever follows, should a body be longer than it said.
+	var probe [1]byte
+	if k, _ := r.Body.Read(probe[:]); k > 0 {
+		rest, err := io.ReadAll(r.Body)
+		return append(append(body, probe[0]), rest...), err
+	}
+	return body, nil
+}
+
 // responseContentType is the content type transport.POST answers r with.
 func responseContentType(r *http.Request) string {
 	accept := r.Header.Get("Accept")
@@ -94,6 +122,13 @@ func responseContentType(r *http.Request) string {
 	return contentTypeGraphQLReply
 }
 
+// responseBuffers hold responses while they are written: w.Write copies
+// them (an io.Writer keeps nothing of what it is given).
+var responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledResponse bounds the buffers kept for reuse.
+const maxPooledResponse = 1 << 20
+
 // writeResponse writes resp as encoding/json would, but for its data,
 // which is copied HTML-escaped (see postTransport).
 func writeResponse(w io.Writer, resp *graphql.Response) {
@@ -105,7 +140,13 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		w.Write(b)
 		return
 	}
-	var b bytes.Buffer
+	b := responseBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if b.Cap() <= maxPooledResponse {
+			b.Reset()
+			responseBuffers.Put(b)
+		}
+	}()
 	b.Grow(len(resp.Data) + 64)
 	b.WriteByte('{')
 	field := func(name string, v any) {
@@ -124,7 +165,7 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 	if resp.Data == nil {
 		b.WriteString("null")
 	} else {
-		json.HTMLEscape(&b, resp.Data)
+		json.HTMLEscape(b, resp.Data)
 	}
 	b.WriteByte(',')
 	if resp.Label != "" {

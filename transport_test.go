@@ -63,6 +63,7 @@ func TestPostTransportWritesAsGqlgen(t *testing.T) {
 	type request struct {
 		body, accept string
 		opErr        gqlerror.List
+		length       int64 // the Content-Length claimed, when not 0; -1 for none
 	}
 	requests := []request{
 		{body: `{"query":"{ a }"}`},
@@ -78,9 +79,16 @@ func TestPostTransportWritesAsGqlgen(t *testing.T) {
 		{body: `{"query": `},
 		{body: `[1]`},
 		{body: `{"query":"{ a }"} trailing`},
+		{body: `{"query":"{ a }"}`, length: -1},
+		{body: `{"query":"{ a }"}`, length: 5},
+		{body: `{"query":"{ a }"}`, length: 500},
+		{body: ``},
 	}
 	do := func(tr graphql.Transport, exec *cannedExecutor, rq request) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(rq.body))
+		if rq.length != 0 {
+			r.ContentLength = rq.length
+		}
 		r.Header.Set("Content-Type", "application/json")
 		if rq.accept != "" {
 			r.Header.Set("Accept", rq.accept)
