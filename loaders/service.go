@@ -161,7 +161,7 @@ type Service struct {
 }
 
 // maxPlans bounds the operations whose root lookups are remembered: as
-// many as gqlgen's default query cache holds.
+// many as the query cache holds by default (QUERY_CACHE_SIZE).
 const maxPlans = 1000
 
 // New returns a Service for cfg.
