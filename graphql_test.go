@@ -100,6 +100,63 @@ func TestWalkConnection(t *testing.T) {
 	}
 }
 
+// A cursor is given wherever a query selects one, through aliases,
+// fragments and @include, and it continues right behind its edge.
+func TestCursorsWhereverSelected(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	var want page
+	s.query(pageQuery, map[string]any{"first": 3}, &want)
+	next := func(cursor string) string {
+		t.Helper()
+		var p page
+		s.query(pageQuery, map[string]any{"first": 1, "after": cursor}, &p)
+		if len(p.Customers.Edges) != 1 {
+			t.Fatalf("after %q: %+v", cursor, p)
+		}
+		return p.Customers.Edges[0].Node.CustomerNumber
+	}
+	edges := want.Customers.Edges
+	for _, tt := range []struct {
+		name, query string
+		vars        map[string]any
+		edge        int // the edge the cursor at path is of
+		path        []string
+	}{
+		{"alias", `{ customers(first: 3) { e: edges { c: cursor } } }`, nil, 1, []string{"e", "1", "c"}},
+		{"fragment", `{ customers(first: 3) { ...P } } fragment P on CustomerConnection { pageInfo { startCursor } }`, nil, 0,
+			[]string{"pageInfo", "startCursor"}},
+		{"inline fragment", `{ customers(first: 3) { ... on CustomerConnection { pageInfo { endCursor } } } }`, nil, 2,
+			[]string{"pageInfo", "endCursor"}},
+		{"included", `query($c: Boolean!) { customers(first: 3) { edges { cursor @include(if: $c) } } }`, map[string]any{"c": true}, 2,
+			[]string{"edges", "2", "cursor"}},
+		{"beside a skipped one", `query($c: Boolean!) { customers(first: 3) { edges @skip(if: $c) { cursor } pageInfo { endCursor } } }`,
+			map[string]any{"c": true}, 2, []string{"pageInfo", "endCursor"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out struct{ Customers any }
+			s.query(tt.query, tt.vars, &out)
+			v := out.Customers
+			for _, k := range tt.path {
+				switch x := v.(type) {
+				case map[string]any:
+					v = x[k]
+				case []any:
+					var i int
+					fmt.Sscan(k, &i)
+					v = x[i]
+				}
+			}
+			cursor, _ := v.(string)
+			if cursor == "" {
+				t.Fatalf("%v: %#v; want a cursor", tt.path, out.Customers)
+			}
+			if got, want := next(cursor), next(edges[tt.edge].Cursor); got != want {
+				t.Errorf("after the cursor at %v: %s; want %s", tt.path, got, want)
+			}
+		})
+	}
+}
+
 func TestConnectionArguments(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	var p page
@@ -832,5 +889,47 @@ func TestEmptyUpdate(t *testing.T) {
 	s.query(`mutation { updateCustomer(id: "kzzzzzzzzzzzzzzzz", input: {}) { customer { id } userErrors { code } } }`, nil, &out)
 	if u := out.UpdateCustomer; u.Customer != nil || len(u.UserErrors) != 1 || u.UserErrors[0].Code != "NOT_FOUND" {
 		t.Errorf("empty update of an unknown customer = %+v; want NOT_FOUND", u)
+	}
+}
+
+// A Tiquo customer's vendorRecord is Tiquo's record as listed, the same
+// from the list and from the cache the list wrote it to.
+func TestTiquoVendorRecordFromListAndCache(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	var list struct {
+		Customers struct {
+			Nodes []struct {
+				ID, Email, CustomerNumber string
+				VendorRecord              json.RawMessage
+			}
+		}
+	}
+	s.query(`{ customers(first: 3) { nodes { id email customerNumber vendorRecord } } }`, nil, &list)
+	n := list.Customers.Nodes[0]
+	var rec struct {
+		ID, CustomerNumber string
+		Emails             []struct{ Address string }
+	}
+	if err := json.Unmarshal(n.VendorRecord, &rec); err != nil || rec.ID != n.ID || rec.CustomerNumber != n.CustomerNumber || len(rec.Emails) == 0 {
+		t.Fatalf("vendorRecord of %s from the list: %s (%v); want Tiquo's listed record", n.ID, n.VendorRecord, err)
+	}
+	// The list's write-back lands after the answer.
+	rdb := cachetest.Client(t)
+	for deadline := time.Now().Add(5 * time.Second); rdb.Exists(t.Context(), s.keyspace().Customer(n.ID)).Val() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the listed customer was not written to the cache")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.resetStats()
+	var one struct {
+		Customer struct{ VendorRecord json.RawMessage }
+	}
+	s.query(`query($e: String) { customer(email: $e) { vendorRecord } }`, map[string]any{"e": n.Email}, &one)
+	if st := s.stats(); st.Total != 0 {
+		t.Fatalf("the lookup cost %+v; want it served from the cache", st)
+	}
+	if string(one.Customer.VendorRecord) != string(n.VendorRecord) {
+		t.Errorf("vendorRecord from the cache\n%s\nwant the list's\n%s", one.Customer.VendorRecord, n.VendorRecord)
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	gqlparser "github.com/vektah/gqlparser/v2/parser"
@@ -195,4 +197,50 @@ func refuse(w http.ResponseWriter, status int, msg string, extensions map[string
 	writeJSON(w, status, map[string]any{
 		"errors": []any{map[string]any{"message": msg, "extensions": extensions}},
 	})
+}
+
+// cachedComplexity is gqlgen's complexity limit (it) that remembers the
+// complexity of operations without variables, which is a function of the
+// document alone: a repeated query, found in the query cache as the same
+// document, is priced once, not walked field by field on every request.
+// An operation over the limit is always priced again, so its error is the
+// limit's own.
+type cachedComplexity struct {
+	limit *extension.ComplexityLimit
+	known *lru.Cache[*ast.OperationDefinition, int]
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = cachedComplexity{}
+
+func newCachedComplexity(limit *extension.ComplexityLimit, size int) cachedComplexity {
+	known, err := lru.New[*ast.OperationDefinition, int](size)
+	if err != nil {
+		panic(err) // size is validated config, at least 1
+	}
+	return cachedComplexity{limit: limit, known: known}
+}
+
+func (c cachedComplexity) ExtensionName() string { return c.limit.ExtensionName() }
+
+func (c cachedComplexity) Validate(es graphql.ExecutableSchema) error { return c.limit.Validate(es) }
+
+func (c cachedComplexity) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	op := oc.Doc.Operations.ForName(oc.OperationName)
+	cacheable := op != nil && len(op.VariableDefinitions) == 0
+	limit := c.limit.Func(ctx, oc)
+	if cacheable {
+		if n, ok := c.known.Get(op); ok && n <= limit {
+			// What the limit records, for extension.GetComplexityStats.
+			oc.Stats.SetExtension(c.limit.ExtensionName(), &extension.ComplexityStats{Complexity: n, ComplexityLimit: limit})
+			return nil
+		}
+	}
+	err := c.limit.MutateOperationContext(ctx, oc)
+	if st, ok := oc.Stats.GetExtension(c.limit.ExtensionName()).(*extension.ComplexityStats); ok && cacheable && err == nil {
+		c.known.Add(op, st.Complexity)
+	}
+	return err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,7 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"customergraph/graph"
+	"customergraph/resolvers"
 )
 
 // rawResponse is an HTTP response to a hand-made request.
@@ -384,5 +392,46 @@ func TestMisshapenBodies(t *testing.T) {
 	}
 	if got := s.stats(); got.Total != 0 {
 		t.Errorf("misshapen bodies cost %d upstream calls; want 0", got.Total)
+	}
+}
+
+// The complexity remembered for an operation is what the limit computes,
+// and what admission reads; operations with variables are priced each
+// time.
+func TestCachedComplexityIsTheLimits(t *testing.T) {
+	es := graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{}})
+	inner := extension.FixedComplexityLimit(100_000)
+	c := newCachedComplexity(inner, 10)
+	if err := c.Validate(es); err != nil {
+		t.Fatal(err)
+	}
+	price := func(ext graphql.OperationContextMutator, doc *ast.QueryDocument, vars map[string]any) *extension.ComplexityStats {
+		t.Helper()
+		oc := &graphql.OperationContext{Doc: doc, Variables: vars, Stats: graphql.Stats{}}
+		if err := ext.MutateOperationContext(context.Background(), oc); err != nil {
+			t.Fatal(err)
+		}
+		ctx := graphql.WithOperationContext(context.Background(), oc)
+		return extension.GetComplexityStats(ctx)
+	}
+	for _, q := range []string{
+		`{ customers(first: 37) { nodes { id email emails { address } } pageInfo { endCursor } } }`,
+		`{ a: customer(email: "a@example.com") { id } b: customerByIdentifier(identifier: "x") { id phones { number } } }`,
+		`query($n: Int) { customers(first: $n) { nodes { id } } }`,
+	} {
+		doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), q, nil)
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		vars := map[string]any{"n": 20}
+		want := price(inner, doc, vars)
+		for range 3 {
+			if got := price(c, doc, vars); *got != *want {
+				t.Errorf("%s: stats %+v; want %+v", q, *got, *want)
+			}
+		}
+	}
+	if n := c.known.Len(); n != 2 {
+		t.Errorf("%d operations remembered; want the 2 without variables", n)
 	}
 }

@@ -353,6 +353,24 @@ func TestComplexityLimit(t *testing.T) {
 	if got := s.stats(); got.Total != 0 {
 		t.Errorf("refused query cost %d upstream calls; want 0", got.Total)
 	}
+	// Repeated, as priced once (see cachedComplexity): the same answers,
+	// and a variable still counts.
+	for range 3 {
+		if r := s.post(`{ customers(first: 10) { nodes { id email phone } } }`, nil); len(r.Errors) != 0 {
+			t.Errorf("small page again: errors %+v", r.Errors)
+		}
+		again := s.post(`{ customers(first: 100) { nodes { id email phone status createdAt updatedAt } } }`, nil)
+		if len(again.Errors) != 1 || again.Errors[0].Message != r.Errors[0].Message {
+			t.Errorf("big page again: errors %+v; want %+v", again.Errors, r.Errors)
+		}
+		const byVar = `query($n: Int) { customers(first: $n) { nodes { id email phone } } }`
+		if r := s.post(byVar, map[string]any{"n": 10}); len(r.Errors) != 0 {
+			t.Errorf("small page by variable: errors %+v", r.Errors)
+		}
+		if r := s.post(byVar, map[string]any{"n": 100}); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "COMPLEXITY_LIMIT_EXCEEDED" {
+			t.Errorf("big page by variable: errors %+v; want a complexity error", r.Errors)
+		}
+	}
 }
 
 func TestMetrics(t *testing.T) {

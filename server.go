@@ -631,7 +631,7 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 	srv := handler.New(graph.NewExecutableSchema(c))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{}) // queries only: it refuses mutations
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{}) // transport.POST, writing responses without encoding them again
 	queries := querycache.New[*ast.QueryDocument](cfg.QueryCacheSize, cfg.QueryCacheBytes)
 	srv.SetQueryCache(queries)
 	srv.SetParserTokenLimit(cfg.TokenLimit)
@@ -655,7 +655,7 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 		},
 		parsed: queries,
 	})
-	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	srv.Use(newCachedComplexity(extension.FixedComplexityLimit(cfg.ComplexityLimit), cfg.QueryCacheSize))
 	// Admit the operation by its cost (the complexity computed above),
 	// then load every root lookup in one batch before it executes.
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {

@@ -25,17 +25,27 @@ type ListQuery struct {
 	Group string
 }
 
-// Edge is one customer of a page with the cursor that continues after it.
+// Edge is one customer of a page; ListPage.Cursor gives the cursor that
+// continues after it.
 type Edge struct {
-	Cursor         string
 	Node           *customer.Customer
 	ParameterValue *string
+	pos            position // where the cursor continues
 }
 
 // ListPage is one page of a customer connection.
 type ListPage struct {
 	Edges       []Edge
 	HasNextPage bool
+	filters     [filterHashLen]byte
+	codec       cursorCodec
+}
+
+// Cursor returns the cursor of edge i: After it continues right behind
+// that edge. Each is signed, so a query that selects no cursor should not
+// ask for them.
+func (p *ListPage) Cursor(i int) string {
+	return p.codec.encode(p.Edges[i].pos, p.filters)
 }
 
 func (q ListQuery) filterHash() [filterHashLen]byte {
@@ -84,7 +94,7 @@ func (l *Loaders) Customers(ctx context.Context, q ListQuery) (*ListPage, error)
 		items  []*customer.Customer
 		values []*string
 		cursor []position // where to continue after each item
-		page   = &ListPage{}
+		page   = &ListPage{filters: filters, codec: l.s.cursor}
 		asOf   = l.s.now()
 	)
 	for len(items) < q.First {
@@ -127,12 +137,8 @@ func (l *Loaders) Customers(ctx context.Context, q ListQuery) (*ListPage, error)
 	l.s.mergeCached(ctx, items)
 	page.Edges = make([]Edge, len(items))
 	for i, c := range items {
-		page.Edges[i] = Edge{
-			Cursor:         l.s.cursor.encode(cursor[i], filters),
-			Node:           c,
-			ParameterValue: values[i],
-		}
-		l.prime(ctx, c)
+		page.Edges[i] = Edge{Node: c, ParameterValue: values[i], pos: cursor[i]}
+		l.prime(c)
 	}
 	return page, nil
 }
@@ -221,10 +227,10 @@ func (l *Loaders) customersOfList(ctx context.Context, q ListQuery, pos position
 		items[i] = &cc
 	}
 	l.s.mergeCached(ctx, items)
-	page := &ListPage{Edges: make([]Edge, len(items)), HasNextPage: end < len(list)}
+	page := &ListPage{Edges: make([]Edge, len(items)), HasNextPage: end < len(list), filters: filters, codec: l.s.cursor}
 	for i, c := range items {
-		page.Edges[i] = Edge{Cursor: l.s.cursor.encode(position{skip: start + i + 1}, filters), Node: c}
-		l.prime(ctx, c)
+		page.Edges[i] = Edge{Node: c, pos: position{skip: start + i + 1}}
+		l.prime(c)
 	}
 	return page, nil
 }

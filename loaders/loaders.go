@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -36,6 +37,14 @@ type Loaders struct {
 	stale      []StaleField
 	prefetched map[identifier.ID]error       // failures of Prefetch, served to the lookups
 	partial    map[string]*customer.Customer // by ID: the records Complete asks contacts for
+
+	// primed are the records prime was given that are not in the loaders
+	// yet (guarded by mu; unprimed counts them): a page's customers are
+	// put there only once a load might look for them (see settle), which
+	// most requests for a page never do.
+	primed   []*customer.Customer
+	unprimed atomic.Int32
+	settling sync.Mutex // held while putting primed records into the loaders
 }
 
 // NewLoaders returns fresh loaders for one request.
@@ -112,6 +121,7 @@ func (l *Loaders) Prefetch(ctx context.Context, ids []identifier.ID) {
 		return
 	}
 	results := l.s.loadByIdentifier(ctx, ids)
+	l.settle(ctx)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i, r := range results {
@@ -126,6 +136,20 @@ func (l *Loaders) Prefetch(ctx context.Context, ids []identifier.ID) {
 	}
 }
 
+// Plan returns what build returns for key, a value that stands for a
+// parsed operation, working it out once per key for the tenant: what a
+// query's root lookups name, for one without variables, depends only on
+// its document and the tenant's vendor. The slice returned is shared:
+// treat it as read-only.
+func (l *Loaders) Plan(key any, build func() []identifier.ID) []identifier.ID {
+	if ids, ok := l.s.plans.Get(key); ok {
+		return ids
+	}
+	ids := build()
+	l.s.plans.Add(key, ids)
+	return ids
+}
+
 // Customer returns the customer id identifies, or nil when there is none.
 // The record may lack the detail fields or some contacts; see Complete.
 func (l *Loaders) Customer(ctx context.Context, id identifier.ID) (*customer.Customer, error) {
@@ -135,6 +159,7 @@ func (l *Loaders) Customer(ctx context.Context, id identifier.ID) (*customer.Cus
 	if failed {
 		return nil, err
 	}
+	l.settle(ctx)
 	c, err := l.byIdentifier.Load(ctx, id)()
 	if err != nil {
 		l.byIdentifier.Clear(ctx, id) // transient: let a later field try again
@@ -167,6 +192,7 @@ func (l *Loaders) Complete(ctx context.Context, cs []*customer.Customer, detail,
 			}
 		}
 		if len(ids) > 0 {
+			l.settle(ctx)
 			ds, errs := l.detailed().LoadMany(ctx, ids)()
 			for j, i := range idx {
 				c := copyOf(i)
@@ -198,6 +224,7 @@ func (l *Loaders) Complete(ctx context.Context, cs []*customer.Customer, detail,
 		}
 		l.mu.Unlock()
 		if len(ids) > 0 {
+			l.settle(ctx)
 			ds, errs := l.contacts().LoadMany(ctx, ids)()
 			for j, i := range idx {
 				c := copyOf(i)
@@ -241,8 +268,35 @@ func (l *Loaders) Stale() []StaleField {
 }
 
 // prime records c in this request's loaders under its ID and aliases, so
-// later fields of the request find it without a batch.
-func (l *Loaders) prime(ctx context.Context, c *customer.Customer) {
+// later fields of the request find it without a batch. It is put there
+// when a load of the request next might look for it (settle).
+func (l *Loaders) prime(c *customer.Customer) {
+	l.mu.Lock()
+	l.primed = append(l.primed, c)
+	l.unprimed.Add(1)
+	l.mu.Unlock()
+}
+
+// settle puts the records prime was given into the loaders, in the order
+// given, before a load or a forget: the loads find them as if they had
+// been put there at once. A settle concurrent with another waits for it.
+func (l *Loaders) settle(ctx context.Context) {
+	if l.unprimed.Load() == 0 {
+		return
+	}
+	l.settling.Lock()
+	defer l.settling.Unlock()
+	l.mu.Lock()
+	cs := l.primed
+	l.primed = nil
+	l.mu.Unlock()
+	for _, c := range cs {
+		l.primeNow(ctx, c)
+	}
+	l.unprimed.Add(-int32(len(cs)))
+}
+
+func (l *Loaders) primeNow(ctx context.Context, c *customer.Customer) {
 	if id, ok := l.s.idOf(c.ID); ok {
 		l.byIdentifier.Prime(ctx, id, c)
 	}
@@ -259,6 +313,7 @@ func (l *Loaders) prime(ctx context.Context, c *customer.Customer) {
 
 // forget drops every memo of c's keys from this request's loaders.
 func (l *Loaders) forget(ctx context.Context, cs ...*customer.Customer) {
+	l.settle(ctx)
 	for _, c := range cs {
 		if c == nil {
 			continue

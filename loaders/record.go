@@ -3,6 +3,7 @@ package loaders
 import (
 	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"math/rand/v2"
 	"time"
 
@@ -11,15 +12,24 @@ import (
 
 // A cached value is one of:
 //
-//	'+' fetchedAt(8) freshUntil(8) JSON   a customer; times are Unix ms
+//	'+' fetchedAt(8) freshUntil(8) len(uvarint) fields vendorRecord crc(4)
+//	                                      a customer; times are Unix ms
 //	'-'                                   the upstream said there is none
 //
-// Anything else (a value from an older layout, garbage) is a miss.
+// fields is the customer in the binary layout of codec.go, len bytes
+// long; vendorRecord is the vendor's record as compact JSON, kept as it
+// is: the decoder hands it over without reading it; crc is the CRC-32C of
+// everything before it, so that a value damaged anywhere (the vendor
+// record included, which nothing else reads) is unreadable. Anything else
+// (a value from an older layout, garbage) is a miss.
 const (
 	tagCustomer = '+'
 	tagMissing  = '-'
 	headerLen   = 1 + 8 + 8
+	crcLen      = 4
 )
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // record is what the cache holds for one key.
 type record struct {
@@ -40,33 +50,55 @@ func (r record) servableStale(now time.Time, maxAge time.Duration) bool {
 	return r.c != nil && maxAge > 0 && now.Sub(r.freshUntil) <= maxAge
 }
 
+// encodeCustomer returns the cached value of c. It fails only for a
+// vendor record that is not valid JSON.
 func encodeCustomer(c *customer.Customer, fetchedAt, freshUntil time.Time) ([]byte, error) {
-	b := make([]byte, headerLen, headerLen+1024)
+	var vr []byte
+	if raw := c.VendorRecordJSON(); len(raw) > 0 {
+		// As encoding/json writes a json.RawMessage: compact, HTML-safe,
+		// and checked.
+		var err error
+		if vr, err = json.Marshal(raw); err != nil {
+			return nil, err
+		}
+	}
+	fields := appendCustomer(make([]byte, 0, 512), c)
+	b := make([]byte, headerLen, headerLen+binary.MaxVarintLen64+len(fields)+len(vr)+crcLen)
 	b[0] = tagCustomer
 	binary.BigEndian.PutUint64(b[1:], uint64(fetchedAt.UnixMilli()))
 	binary.BigEndian.PutUint64(b[9:], uint64(freshUntil.UnixMilli()))
-	return appendJSON(b, c)
-}
-
-func appendJSON(b []byte, c *customer.Customer) ([]byte, error) {
-	doc, err := json.Marshal(c)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, doc...), nil
+	b = binary.AppendUvarint(b, uint64(len(fields)))
+	b = append(b, fields...)
+	b = append(b, vr...)
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTable)), nil
 }
 
 var missingValue = []byte{tagMissing}
 
 // decodeRecord reads a cached value; ok is false for anything unreadable.
+// The record's VendorRecord shares v's memory.
 func decodeRecord(v []byte) (r record, ok bool) {
 	switch {
 	case len(v) == 1 && v[0] == tagMissing:
 		return record{missing: true}, true
-	case len(v) > headerLen && v[0] == tagCustomer:
-		c := new(customer.Customer)
-		if err := json.Unmarshal(v[headerLen:], c); err != nil || c.ID == "" {
+	case len(v) > headerLen+crcLen && v[0] == tagCustomer:
+		n := len(v) - crcLen
+		if crc32.Checksum(v[:n], crcTable) != binary.BigEndian.Uint32(v[n:]) {
 			return record{}, false
+		}
+		v = v[:n:n]
+		body := v[headerLen:]
+		size, w := binary.Uvarint(body)
+		if w <= 0 || size > uint64(len(body)-w) {
+			return record{}, false
+		}
+		fields, rest := body[w:w+int(size)], body[w+int(size):]
+		c, ok := decodeCustomer(string(fields))
+		if !ok || c.ID == "" {
+			return record{}, false
+		}
+		if len(rest) > 0 {
+			c.VendorRecord = json.RawMessage(rest)
 		}
 		return record{
 			c:          c,

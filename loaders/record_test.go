@@ -7,6 +7,7 @@ import (
 
 	"customergraph/internal/cache"
 	"customergraph/internal/customer"
+	"customergraph/internal/identifier"
 )
 
 func TestRecordRoundTrip(t *testing.T) {
@@ -95,5 +96,33 @@ func TestVersionKeepsTheFullerRecord(t *testing.T) {
 	got, _, _ := s.lookup(ctx, []string{s.keys.Customer("k1")})
 	if got[0].c == nil || !got[0].c.AllContacts || got[0].c.Detail == nil {
 		t.Errorf("after a full and then a detail-only write-back: %+v; want the full record", got[0].c)
+	}
+}
+
+// Plan works out a key's plan once per Service, and another key's anew.
+func TestPlanOncePerKey(t *testing.T) {
+	s := New(Config{Vendor: nilVendor{}, Cache: cache.NewMemory(cache.MemoryOptions{}), Namespace: "t"})
+	builds := 0
+	plan := func(key any, email string) []identifier.ID {
+		return s.NewLoaders().Plan(key, func() []identifier.ID {
+			builds++
+			return []identifier.ID{identifier.MustParse(email)}
+		})
+	}
+	a, b := new(int), new(int)
+	for range 3 {
+		if got := plan(a, "a@example.com"); len(got) != 1 || got[0].String() != "a@example.com" {
+			t.Fatalf("plan of a: %v", got)
+		}
+	}
+	if got := plan(b, "b@example.com"); len(got) != 1 || got[0].String() != "b@example.com" {
+		t.Fatalf("plan of b: %v", got)
+	}
+	if builds != 2 {
+		t.Errorf("%d plans built for 2 keys; want 2", builds)
+	}
+	other := New(Config{Vendor: nilVendor{}, Cache: cache.NewMemory(cache.MemoryOptions{}), Namespace: "u"})
+	if other.NewLoaders().Plan(a, func() []identifier.ID { return nil }) != nil {
+		t.Error("another tenant's Service has a's plan")
 	}
 }

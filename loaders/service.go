@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"go.opentelemetry.io/otel/trace"
 
 	"customergraph/internal/cache"
@@ -154,7 +155,13 @@ type Service struct {
 	// version stamp: a read that started before the update must not be
 	// offered to later requests.
 	updated sync.Map // customer ID → time.Time
+	// plans are the root lookups of operations, by operation (see Plan).
+	plans *lru.Cache[any, []identifier.ID]
 }
+
+// maxPlans bounds the operations whose root lookups are remembered: as
+// many as the query cache holds by default (QUERY_CACHE_SIZE).
+const maxPlans = 1000
 
 // New returns a Service for cfg.
 func New(cfg Config) *Service {
@@ -175,6 +182,7 @@ func New(cfg Config) *Service {
 	if s.fanout <= 0 {
 		s.fanout = 64
 	}
+	s.plans, _ = lru.New[any, []identifier.ID](maxPlans) // fails only for a size < 1
 	s.gets.timeout = orDefault(cfg.CallTimeout, 10*time.Second)
 	s.contacts.timeout = s.gets.timeout
 	s.snaps.fetch.timeout = s.gets.timeout

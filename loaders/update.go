@@ -103,7 +103,7 @@ func (l *Loaders) UpdateCustomer(ctx context.Context, id identifier.ID, p custom
 	}
 	s.gets.forgetIf(func(r *customer.Customer) bool { return r != nil && r.ID == c.ID })
 	l.forget(ctx, old, c)
-	l.prime(ctx, c)
+	l.prime(c)
 	return c, nil
 }
 

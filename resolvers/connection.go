@@ -107,8 +107,10 @@ func checkText(name, s string, max int) error {
 	return nil
 }
 
-// connection maps a page onto the Relay connection types.
-func connection(p *loaders.ListPage) *model.CustomerConnection {
+// connection maps a page onto the Relay connection types, with the edges'
+// cursors when cursors is set (else they are empty: a query that selects
+// none need not pay for signing them).
+func connection(p *loaders.ListPage, cursors bool) *model.CustomerConnection {
 	conn := &model.CustomerConnection{
 		Edges:    make([]model.CustomerEdge, len(p.Edges)),
 		Nodes:    make([]customer.Customer, len(p.Edges)),
@@ -116,7 +118,10 @@ func connection(p *loaders.ListPage) *model.CustomerConnection {
 	}
 	for i, e := range p.Edges {
 		conn.Nodes[i] = *e.Node
-		conn.Edges[i] = model.CustomerEdge{Cursor: e.Cursor, Node: &conn.Nodes[i], ParameterValue: e.ParameterValue}
+		conn.Edges[i] = model.CustomerEdge{Node: &conn.Nodes[i], ParameterValue: e.ParameterValue}
+		if cursors {
+			conn.Edges[i].Cursor = p.Cursor(i)
+		}
 	}
 	if n := len(p.Edges); n > 0 {
 		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor

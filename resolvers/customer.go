@@ -38,9 +38,12 @@ func lookup(ctx context.Context, arg, raw string, want identifier.Kind) (*custom
 	if c == nil || err != nil {
 		return nil, err
 	}
-	detail, contacts := wants(ctx, graphql.GetFieldContext(ctx).Field.Selections)
-	c = l.Complete(ctx, []*customer.Customer{c}, detail, contacts)[0]
-	l.NoteStale(graphql.GetPath(ctx), c)
+	if detail, contacts := wants(ctx, graphql.GetFieldContext(ctx).Field.Selections); detail || contacts {
+		c = l.Complete(ctx, []*customer.Customer{c}, detail, contacts)[0]
+	}
+	if c.StaleAge > 0 { // the path costs allocations: only for a stale record
+		l.NoteStale(graphql.GetPath(ctx), c)
+	}
 	return c, nil
 }
 
@@ -65,12 +68,16 @@ var contactFields = map[string]bool{"emails": true, "phones": true}
 // fields only its single read returns) or for every email and phone.
 func wants(ctx context.Context, sel ast.SelectionSet) (detail, contacts bool) {
 	vendor := loaders.For(ctx).Capabilities().Vendor
-	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), sel, []string{"Customer", "Node"}) {
+	eachField(graphql.GetOperationContext(ctx), sel, customerTypes, func(f *ast.Field) bool {
 		detail = detail || vendor.DetailField(f.Name)
 		contacts = contacts || contactFields[f.Name]
-	}
+		return !(detail && contacts)
+	})
 	return detail, contacts
 }
+
+// customerTypes are the types a Customer satisfies.
+var customerTypes = []string{"Customer", "Node"}
 
 // wantsIn reports what the Customers found at path under sel, a chain of
 // field names through the given types, ask for: e.g. path "edges", "node"
@@ -79,18 +86,30 @@ func wantsIn(ctx context.Context, sel ast.SelectionSet, typ string, path ...stri
 	if len(path) == 0 {
 		return wants(ctx, sel)
 	}
-	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), sel, []string{typ}) {
+	eachField(graphql.GetOperationContext(ctx), sel, []string{typ}, func(f *ast.Field) bool {
 		if f.Name != path[0] {
-			continue
+			return true
 		}
 		next := "Customer"
 		if len(path) > 1 {
 			next = edgeType
 		}
-		d, c := wantsIn(ctx, f.Selections, next, path[1:]...)
+		d, c := wantsIn(ctx, f.SelectionSet, next, path[1:]...)
 		detail, contacts = detail || d, contacts || c
-	}
+		return true
+	})
 	return detail, contacts
 }
 
 const edgeType = "CustomerEdge"
+
+// selects reports whether sel, a selection on an object of type typ
+// (fragments and @skip / @include applied), selects the field at path:
+// field names alternating with the type of the object each one is, e.g.
+// "edges", "CustomerEdge", "cursor".
+func selects(ctx context.Context, sel ast.SelectionSet, typ string, path ...string) bool {
+	return !eachField(graphql.GetOperationContext(ctx), sel, []string{typ}, func(f *ast.Field) bool {
+		found := f.Name == path[0] && (len(path) == 1 || selects(ctx, f.SelectionSet, path[1], path[2:]...))
+		return !found
+	})
+}

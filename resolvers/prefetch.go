@@ -6,6 +6,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
 	"customergraph/loaders"
 )
@@ -21,7 +22,18 @@ func Prefetch(ctx context.Context) {
 	if !ok || oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Query {
 		return
 	}
-	caps := l.Capabilities()
+	if len(oc.Operation.VariableDefinitions) > 0 {
+		l.Prefetch(ctx, rootLookups(oc, l.Capabilities()))
+		return
+	}
+	// Without variables, what the operation looks up is a function of the
+	// document: worked out once per parsed document.
+	l.Prefetch(ctx, l.Plan(oc.Operation, func() []identifier.ID { return rootLookups(oc, l.Capabilities()) }))
+}
+
+// rootLookups returns the identifiers the operation's root lookups name,
+// in the tenant's vendor's syntax.
+func rootLookups(oc *graphql.OperationContext, caps customer.Capabilities) []identifier.ID {
 	var ids []identifier.ID
 	add := func(v any, want identifier.Kind) {
 		s, ok := v.(string)
@@ -58,5 +70,5 @@ func Prefetch(ctx context.Context) {
 			}
 		}
 	}
-	l.Prefetch(ctx, ids)
+	return ids
 }

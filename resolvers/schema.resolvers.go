@@ -108,9 +108,14 @@ func (r *queryResolver) Customers(ctx context.Context, first *int, after *string
 	}
 	for i, c := range l.Complete(ctx, nodes, d1 || d2, c1 || c2) {
 		page.Edges[i].Node = c
-		l.NoteStale(append(graphql.GetPath(ctx), ast.PathName("nodes"), ast.PathIndex(i)), c)
+		if c != nil && c.StaleAge > 0 {
+			l.NoteStale(append(graphql.GetPath(ctx), ast.PathName("nodes"), ast.PathIndex(i)), c)
+		}
 	}
-	return connection(page), nil
+	cursors := selects(ctx, sel, "CustomerConnection", "edges", edgeType, "cursor") ||
+		selects(ctx, sel, "CustomerConnection", "pageInfo", "PageInfo", "startCursor") ||
+		selects(ctx, sel, "CustomerConnection", "pageInfo", "PageInfo", "endCursor")
+	return connection(page, cursors), nil
 }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }

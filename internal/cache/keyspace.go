@@ -9,7 +9,7 @@ import (
 // KeyPrefix starts every key of this package. Its version is bumped whenever
 // the key scheme or the stored encoding changes incompatibly, so that a new
 // release never reads values written by an old one.
-const KeyPrefix = "cg:v3"
+const KeyPrefix = "cg:v4"
 
 // namespaceLabel is hashed before the parts by Namespace, so that its hashes
 // differ from any other use of SHA-256 over the same inputs.
@@ -17,11 +17,11 @@ const namespaceLabel = "customergraph/cache/namespace/v1"
 
 // Keyspace builds the keys of one tenant (namespace):
 //
-//	cg:v3:{<namespace>}:c:<id>            a customer document
-//	cg:v3:{<namespace>}:a:<kind>:<value>  an alias (link) to a document key
-//	cg:v3:{<namespace>}:l:<name>          the tenant's upstream limits (budget, pause)
-//	cg:v3:{<namespace>}:q:<sha256>        a persisted query's document
-//	cg:v3:{<namespace>}:qi                the persisted queries' index (a sorted set)
+//	cg:v4:{<namespace>}:c:<id>            a customer document
+//	cg:v4:{<namespace>}:a:<kind>:<value>  an alias (link) to a document key
+//	cg:v4:{<namespace>}:l:<name>          the tenant's upstream limits (budget, pause)
+//	cg:v4:{<namespace>}:q:<sha256>        a persisted query's document
+//	cg:v4:{<namespace>}:qi                the persisted queries' index (a sorted set)
 //
 // The braces make the namespace a Redis Cluster hash tag: all the keys of a
 // tenant live in one slot, which lets the Lua script behind Redis.Get read
@@ -30,7 +30,7 @@ const namespaceLabel = "customergraph/cache/namespace/v1"
 //
 // The zero Keyspace is not usable; create one with NewKeyspace.
 type Keyspace struct {
-	prefix string // "cg:v3:{<namespace>}:"
+	prefix string // "cg:v4:{<namespace>}:"
 }
 
 // NewKeyspace returns the Keyspace of namespace, usually a value returned by

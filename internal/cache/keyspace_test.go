@@ -9,14 +9,14 @@ import (
 func TestKeyspace(t *testing.T) {
 	ks := NewKeyspace("tenant1")
 	tests := []struct{ got, want string }{
-		{ks.Customer("42"), "cg:v3:{tenant1}:c:42"},
-		{ks.Customer(""), "cg:v3:{tenant1}:c:"},
-		{ks.Alias("email", "ada@example.com"), "cg:v3:{tenant1}:a:email:ada@example.com"},
-		{ks.Alias("phone", "+44 20 7946 0000"), "cg:v3:{tenant1}:a:phone:+44 20 7946 0000"},
-		{ks.Alias("number", "C-1:2"), "cg:v3:{tenant1}:a:number:C-1:2"},
-		{ks.Limit("budget"), "cg:v3:{tenant1}:l:budget"},
-		{ks.PersistedQuery("ab12"), "cg:v3:{tenant1}:q:ab12"},
-		{ks.PersistedQueryIndex(), "cg:v3:{tenant1}:qi"},
+		{ks.Customer("42"), "cg:v4:{tenant1}:c:42"},
+		{ks.Customer(""), "cg:v4:{tenant1}:c:"},
+		{ks.Alias("email", "ada@example.com"), "cg:v4:{tenant1}:a:email:ada@example.com"},
+		{ks.Alias("phone", "+44 20 7946 0000"), "cg:v4:{tenant1}:a:phone:+44 20 7946 0000"},
+		{ks.Alias("number", "C-1:2"), "cg:v4:{tenant1}:a:number:C-1:2"},
+		{ks.Limit("budget"), "cg:v4:{tenant1}:l:budget"},
+		{ks.PersistedQuery("ab12"), "cg:v4:{tenant1}:q:ab12"},
+		{ks.PersistedQueryIndex(), "cg:v4:{tenant1}:qi"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

@@ -52,8 +52,12 @@ type Customer struct {
 	// orders the versions of a record whose vendor has no UpdatedAt.
 	AsOf time.Time `json:"asOf,omitzero"`
 	// VendorRecord is the record as the vendor last returned it: a JSON
-	// object in the vendor's own shape.
+	// object in the vendor's own shape. Read it with VendorRecordJSON: an
+	// adapter may leave it to be made on demand (SetVendorRecordFunc).
 	VendorRecord json.RawMessage `json:"vendorRecord,omitempty"`
+	// vendorRecordOf makes VendorRecord when it is nil; see
+	// SetVendorRecordFunc.
+	vendorRecordOf func() json.RawMessage
 
 	// Detail holds the fields the upstream's list does not return; nil
 	// until loaded.
@@ -314,12 +318,28 @@ func (c *Customer) Number() *string {
 	return &c.CustomerNumber
 }
 
-// Record returns the record as the vendor last returned it, or nil.
-func (c *Customer) Record() json.RawMessage {
-	if len(c.VendorRecord) == 0 {
-		return nil
+// SetVendorRecordFunc makes f the source of the record's vendor record
+// while VendorRecord is nil: an adapter's records from a list are mostly
+// never asked for theirs, nor written to the cache, so encoding it can
+// wait. f must be safe to call more than once, concurrently, and always
+// return the same.
+func (c *Customer) SetVendorRecordFunc(f func() json.RawMessage) { c.vendorRecordOf = f }
+
+// VendorRecordJSON returns the record as the vendor last returned it,
+// VendorRecord or what SetVendorRecordFunc's function makes, or nil.
+func (c *Customer) VendorRecordJSON() json.RawMessage {
+	if c.VendorRecord == nil && c.vendorRecordOf != nil {
+		return c.vendorRecordOf()
 	}
 	return c.VendorRecord
+}
+
+// Record returns the record as the vendor last returned it, or nil.
+func (c *Customer) Record() json.RawMessage {
+	if r := c.VendorRecordJSON(); len(r) > 0 {
+		return r
+	}
+	return nil
 }
 
 // AllEmails returns every email address, the primary one marked.

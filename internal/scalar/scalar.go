@@ -4,6 +4,7 @@
 package scalar
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,14 +95,17 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// MarshalJSON writes v, a JSON value, as it is; nil is null.
+// MarshalJSON writes v, a JSON value, compact; nil, and anything that is
+// not JSON, is null. The response writer relies on every value being
+// compact JSON (see postTransport in package main).
 func MarshalJSON(v json.RawMessage) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		if len(v) == 0 {
+		var b bytes.Buffer
+		if len(v) == 0 || json.Compact(&b, v) != nil {
 			w.Write([]byte("null"))
 			return
 		}
-		w.Write(v)
+		w.Write(b.Bytes())
 	})
 }
 

@@ -2,7 +2,9 @@ package scalar
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,5 +61,20 @@ func TestDate(t *testing.T) {
 	MarshalDate("1990-05-15").MarshalGQL(&b)
 	if b.String() != `"1990-05-15"` {
 		t.Errorf("MarshalDate = %s", b.String())
+	}
+}
+
+func TestJSON(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", "null"},
+		{`{"a": [1, 2],` + "\n" + ` "b": "x y"}`, `{"a":[1,2],"b":"x y"}`},
+		{`"<&>"`, `"<&>"`},
+		{`{"a":`, "null"},
+	} {
+		var b strings.Builder
+		MarshalJSON(json.RawMessage(tt.in)).MarshalGQL(&b)
+		if b.String() != tt.want {
+			t.Errorf("MarshalJSON(%q) writes %q; want %q", tt.in, b.String(), tt.want)
+		}
 	}
 }

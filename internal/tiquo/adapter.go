@@ -141,9 +141,15 @@ func fromTiquo(t *Customer, source int) *customer.Customer {
 		s := string(t.Status)
 		c.VendorStatus = &s
 	}
-	if raw, err := json.Marshal(t); err == nil {
-		c.VendorRecord = raw
-	}
+	// The vendor record, Tiquo's own JSON of t, is made when it is read
+	// (see customer.SetVendorRecordFunc): t is not changed after this.
+	c.SetVendorRecordFunc(func() json.RawMessage {
+		raw, err := json.Marshal(t)
+		if err != nil {
+			return nil
+		}
+		return raw
+	})
 	switch source {
 	case fromList:
 		c.AllContacts = true

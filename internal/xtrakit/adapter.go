@@ -102,11 +102,11 @@ func (a *Adapter) Update(ctx context.Context, id string, current *customer.Custo
 	if err != nil {
 		return nil, err
 	}
-	if current == nil || len(current.VendorRecord) == 0 {
+	if current == nil || len(current.VendorRecordJSON()) == 0 {
 		return nil, &upstream.Error{API: api, Op: opUpdate, Kind: upstream.ErrUnexpected, Message: "no current record to merge into"}
 	}
 	var rec Customer
-	if err := json.Unmarshal(current.VendorRecord, &rec); err != nil {
+	if err := json.Unmarshal(current.VendorRecordJSON(), &rec); err != nil {
 		return nil, &upstream.Error{API: api, Op: opUpdate, Kind: upstream.ErrUnexpected, Err: err}
 	}
 	merge(&rec, p)
