@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"weak"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -207,7 +208,7 @@ func refuse(w http.ResponseWriter, status int, msg string, extensions map[string
 // limit's own.
 type cachedComplexity struct {
 	limit *extension.ComplexityLimit
-	known *lru.Cache[*ast.OperationDefinition, int]
+	known *lru.Cache[weak.Pointer[ast.OperationDefinition], int] // weak keys: never keeps alive a document the query cache let go of
 }
 
 var _ interface {
@@ -216,7 +217,7 @@ var _ interface {
 } = cachedComplexity{}
 
 func newCachedComplexity(limit *extension.ComplexityLimit, size int) cachedComplexity {
-	known, err := lru.New[*ast.OperationDefinition, int](size)
+	known, err := lru.New[weak.Pointer[ast.OperationDefinition], int](size)
 	if err != nil {
 		panic(err) // size is validated config, at least 1
 	}
@@ -232,7 +233,7 @@ func (c cachedComplexity) MutateOperationContext(ctx context.Context, oc *graphq
 	cacheable := op != nil && len(op.VariableDefinitions) == 0
 	limit := c.limit.Func(ctx, oc)
 	if cacheable {
-		if n, ok := c.known.Get(op); ok && n <= limit {
+		if n, ok := c.known.Get(weak.Make(op)); ok && n <= limit {
 			// What the limit records, for extension.GetComplexityStats.
 			oc.Stats.SetExtension(c.limit.ExtensionName(), &extension.ComplexityStats{Complexity: n, ComplexityLimit: limit})
 			return nil
@@ -240,7 +241,7 @@ func (c cachedComplexity) MutateOperationContext(ctx context.Context, oc *graphq
 	}
 	err := c.limit.MutateOperationContext(ctx, oc)
 	if st, ok := oc.Stats.GetExtension(c.limit.ExtensionName()).(*extension.ComplexityStats); ok && cacheable && err == nil {
-		c.known.Add(op, st.Complexity)
+		c.known.Add(weak.Make(op), st.Complexity)
 	}
 	return err
 }

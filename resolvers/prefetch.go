@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"weak"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -28,7 +29,9 @@ func Prefetch(ctx context.Context) {
 	}
 	// Without variables, what the operation looks up is a function of the
 	// document: worked out once per parsed document.
-	l.Prefetch(ctx, l.Plan(oc.Operation, func() []identifier.ID { return rootLookups(oc, l.Capabilities()) }))
+	// A weak key: the plan must not keep alive a document the query
+	// cache has let go of.
+	l.Prefetch(ctx, l.Plan(weak.Make(oc.Operation), func() []identifier.ID { return rootLookups(oc, l.Capabilities()) }))
 }
 
 // rootLookups returns the identifiers the operation's root lookups name,
