@@ -136,6 +136,7 @@ func ParseRedisURL(url string, opts RedisOptions) (redis.UniversalClient, error)
 	o.DisableIdentity = true
 	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	client := redis.NewClient(o)
+	client.AddHook(redactHook{addr: o.Addr})
 	if t := telemetry.Tracer(opts.TracerProvider, "customergraph/internal/cache"); t != nil {
 		client.AddHook(tracingHook{tracer: t})
 	}
@@ -207,6 +208,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 		o := *c.Options()
 		o.PoolSize, o.MinIdleConns, o.MaxIdleConns = 1, 0, 1
 		r.pinger = redis.NewClient(&o)
+		r.pinger.AddHook(redactHook{addr: o.Addr})
 	}
 	r.log.logger = opts.Logger
 	if opts.Cooldown > 0 {
