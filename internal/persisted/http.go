@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 )
 
@@ -27,36 +26,31 @@ func fromContext(ctx context.Context) *requestInfo {
 // documentIDField is looked for in a POST body before it is decoded.
 var documentIDField = []byte(`"documentId"`)
 
-// WithRequest lets the Extension see GraphQL over HTTP's documentId (a
-// POST body's field, or a GET parameter), which names a persisted document
-// like extensions.persistedQuery.sha256Hash, and whether the request is a
-// GET. A POST body is read here and handed on; bound its size before this
-// handler. A body without "documentId" is not decoded.
+// WithRequest lets the Extension see GraphQL over HTTP's documentId,
+// which names a persisted document like extensions.persistedQuery.sha256Hash,
+// and whether the request is a GET. It reads a GET's documentId parameter
+// itself; a POST body's is read by the transport, which reads the body
+// anyway, through NoteBody.
 func WithRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := &requestInfo{get: r.Method == http.MethodGet}
-		switch r.Method {
-		case http.MethodGet:
+		if r.Method == http.MethodGet {
 			if v, ok := r.URL.Query()["documentId"]; ok {
 				info.hasDocumentID, info.documentID = true, v[0]
 				info.badDocumentID = v[0] == ""
 			}
-		case http.MethodPost:
-			if r.Body == nil || r.Body == http.NoBody {
-				break
-			}
-			body, err := io.ReadAll(r.Body)
-			var rest io.Reader = bytes.NewReader(body)
-			if err != nil {
-				rest = io.MultiReader(rest, errReader{err}) // gqlgen reports it
-			}
-			r.Body = io.NopCloser(rest)
-			if err == nil && bytes.Contains(body, documentIDField) {
-				readDocumentID(body, info)
-			}
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
 	})
+}
+
+// NoteBody tells the Extension of the request ctx belongs to (see
+// WithRequest) the documentId of its POST body, if any. A body without
+// "documentId" is not decoded.
+func NoteBody(ctx context.Context, body []byte) {
+	if info := fromContext(ctx); info != nil && bytes.Contains(body, documentIDField) {
+		readDocumentID(body, info)
+	}
 }
 
 // readDocumentID reads a POST body's documentId. A body that does not
@@ -73,7 +67,3 @@ func readDocumentID(body []byte, info *requestInfo) {
 		info.badDocumentID = true
 	}
 }
-
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
