@@ -25,7 +25,7 @@ import (
 // client went away, or whose deadline passed, does not fail the followers;
 // each caller still stops waiting when its own context ends. Once every
 // caller has stopped waiting, the call makes no further upstream attempt
-// (upstream.WithWanted): an answer nobody waits for is not worth the
+// (upstream.WithAbandonment): an answer nobody waits for is not worth the
 // budget. The attempt under way finishes. A caller that ends before it
 // joins starts nothing. The call's own
 // context ends after timeout (none when 0), so that no call outlives the
