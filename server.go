@@ -21,7 +21,6 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // tenants' time zones, on machines without a zoneinfo database
@@ -56,6 +55,7 @@ import (
 	"customergraph/internal/sim/xtrakitsim"
 	"customergraph/internal/telemetry"
 	"customergraph/internal/upstream"
+	"customergraph/internal/workers"
 	"customergraph/loaders"
 	"customergraph/resolvers"
 )
@@ -699,8 +699,19 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 			return responses(ctx)
 		}
 	})
+	// gqlgen resolves each root field but the first on a goroutine of its
+	// own, whose stack then grows to hold the field's whole resolution: a
+	// query of many root fields has them resolved on the pool's workers,
+	// whose stacks have grown already.
+	pool := workers.New(workers.Options{})
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-		return next(withinDeadline(ctx))
+		ctx = withinDeadline(ctx)
+		if oc := graphql.GetOperationContext(ctx); oc.Operation == nil || len(oc.Operation.SelectionSet) < 2 {
+			return next(ctx)
+		}
+		var m graphql.Marshaler
+		pool.Run(func() { m = next(ctx) })
+		return m
 	})
 	// Say which parts of the answer were served stale because the upstream
 	// failed, and what the request learnt of the upstream budget.
@@ -746,45 +757,41 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 // an error for each field that ran out of time, is written after it.
 func withDeadline(timeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d := &requestDeadline{at: time.Now().Add(timeout)}
-		defer d.release()
-		ctx := context.WithValue(r.Context(), deadlineKey{}, d)
+		bound, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		ctx := context.WithValue(r.Context(), deadlineKey{}, bound)
 		next.ServeHTTP(w, r.WithContext(budget.Track(ctx)))
 	})
 }
 
-// requestDeadline is when a request must be answered by, and the contexts
-// that end then.
-type requestDeadline struct {
-	at      time.Time
-	mu      sync.Mutex
-	cancels []context.CancelFunc
-}
-
 type deadlineKey struct{}
 
-// withinDeadline returns ctx ending at the request's deadline (or ctx when
-// there is none). Its resources are released when the request is over.
+// withinDeadline returns ctx ending at the request's deadline, or when the
+// request ends (or ctx itself when there is no deadline). Its values are
+// ctx's; context.Cause of it is the request's cause, not the deadline.
 func withinDeadline(ctx context.Context) context.Context {
-	d, ok := ctx.Value(deadlineKey{}).(*requestDeadline)
+	bound, ok := ctx.Value(deadlineKey{}).(context.Context)
 	if !ok {
 		return ctx
 	}
-	ctx, cancel := context.WithDeadline(ctx, d.at)
-	d.mu.Lock()
-	d.cancels = append(d.cancels, cancel)
-	d.mu.Unlock()
-	return ctx
+	return bounded{Context: ctx, bound: bound}
 }
 
-func (d *requestDeadline) release() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, cancel := range d.cancels {
-		cancel()
-	}
-	d.cancels = nil
+// bounded is a context with the values of Context and the deadline and
+// cancellation of bound, the request's: one timer for the whole request,
+// rather than one for each field that needs the deadline.
+type bounded struct {
+	context.Context
+	bound context.Context
 }
+
+func (c bounded) Deadline() (time.Time, bool) { return c.bound.Deadline() }
+func (c bounded) Done() <-chan struct{}       { return c.bound.Done() }
+func (c bounded) Err() error                  { return c.bound.Err() }
+
+// AfterFunc lets contexts derived from c be cancelled with bound without a
+// goroutine each to watch it (the context package looks for this method).
+func (c bounded) AfterFunc(f func()) func() bool { return context.AfterFunc(c.bound, f) }
 
 // withCORS lets browsers on origins call the API with a bearer key.
 func withCORS(origins []string, next http.Handler) http.Handler {
