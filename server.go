@@ -285,7 +285,10 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		a.Close()
 		return nil, err
 	}
-	gql := withPersisted(newGraphQL(cfg, log, gate, pq))
+	// Deep work that would otherwise start a goroutine each time (root
+	// fields, upstream calls, write-backs) runs on these workers.
+	pool := workers.New(workers.Options{})
+	gql := withPersisted(newGraphQL(cfg, log, gate, pq, pool))
 
 	// One HTTP client (connection pool) per upstream host, shared by the
 	// tenants on it.
@@ -318,6 +321,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			NegativeTTL:  offIfZero(cfg.NegativeTTL),
 			StaleIfError: offIfZero(cfg.StaleIfError),
 			Logger:       log.With("tenant", name),
+			Workers:      pool,
 
 			TracerProvider: tr.provider,
 		})
@@ -623,7 +627,7 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 
 // newGraphQL returns the gqlgen handler with its transports, caches and
 // limits.
-func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persistedQueries graphql.HandlerExtension) http.Handler {
+func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persistedQueries graphql.HandlerExtension, pool *workers.Pool) http.Handler {
 	c := graph.Config{Resolvers: &resolvers.Resolver{}}
 	// Each customer a query materialises costs a cache key and a record
 	// decode, more than a plain field: price it so, for the complexity
@@ -703,7 +707,6 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 	// own, whose stack then grows to hold the field's whole resolution: a
 	// query of many root fields has them resolved on the pool's workers,
 	// whose stacks have grown already.
-	pool := workers.New(workers.Options{})
 	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		ctx = withinDeadline(ctx)
 		if oc := graphql.GetOperationContext(ctx); oc.Operation == nil || len(oc.Operation.SelectionSet) < 2 {

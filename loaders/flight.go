@@ -32,6 +32,7 @@ import (
 // requests that could be waiting for it.
 type flight[K comparable, V any] struct {
 	timeout time.Duration
+	spawn   func(func()) // starts a call; nil: a goroutine
 
 	mu    sync.Mutex
 	calls map[K]*call[V]
@@ -101,7 +102,11 @@ func (f *flight[K, V]) join(ctx context.Context, key K, since time.Time, fn func
 	}
 	c.waiters.Add(1)
 	if leader {
-		go func() {
+		spawn := f.spawn
+		if spawn == nil {
+			spawn = func(f func()) { go f() }
+		}
+		spawn(func() {
 			cctx, cancel := context.WithoutCancel(ctx), context.CancelFunc(func() {})
 			if f.timeout > 0 {
 				cctx, cancel = context.WithTimeout(cctx, f.timeout)
@@ -114,7 +119,7 @@ func (f *flight[K, V]) join(ctx context.Context, key K, since time.Time, fn func
 				return
 			}
 			time.AfterFunc(linger, func() { f.drop(key, c) })
-		}()
+		})
 	}
 	f.mu.Unlock()
 	defer c.stopWaiting()

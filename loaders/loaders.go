@@ -654,14 +654,14 @@ func (s *Service) resolve(ctx context.Context, results []*dataloader.Result[*cus
 		data[j] = results[i].Data
 	}
 	bg := context.WithoutCancel(ctx)
-	go func() {
+	s.spawn(func() {
 		s.store(bg, found, missing, unreadable)
 		if hooks.written != nil {
 			for j, i := range led {
 				hooks.written(i, data[j])
 			}
 		}
-	}()
+	})
 }
 
 // withContactsOf returns d with the full email and phone lists of old, a

@@ -28,6 +28,7 @@ import (
 	"customergraph/internal/identifier"
 	"customergraph/internal/telemetry"
 	"customergraph/internal/upstream"
+	"customergraph/internal/workers"
 )
 
 // Vendor is the port the loaders reach a tenant's customer API through, in
@@ -119,6 +120,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Workers runs the upstream calls shared between requests and the
+	// cache write-backs, whose stacks grow deep. Default: a goroutine each.
+	Workers *workers.Pool
 	// TracerProvider, unless nil or a no-op provider, records a span for
 	// every batch: its loader, size, cache hits and misses (see
 	// startBatch). Default: none, and no tracing code runs.
@@ -144,6 +148,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	tracer   trace.Tracer // nil: no spans
+	spawn    func(func()) // starts detached work
 
 	gets     flight[identifier.ID, *customer.Customer]
 	contacts flight[string, *customer.Customer] // by customer ID
@@ -182,6 +187,11 @@ func New(cfg Config) *Service {
 	if s.fanout <= 0 {
 		s.fanout = 64
 	}
+	s.spawn = func(f func()) { go f() }
+	if cfg.Workers != nil {
+		s.spawn = cfg.Workers.Go
+	}
+	s.gets.spawn, s.contacts.spawn, s.snaps.fetch.spawn = s.spawn, s.spawn, s.spawn
 	s.plans, _ = lru.New[any, []identifier.ID](maxPlans) // fails only for a size < 1
 	s.gets.timeout = orDefault(cfg.CallTimeout, 10*time.Second)
 	s.contacts.timeout = s.gets.timeout

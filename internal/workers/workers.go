@@ -40,8 +40,9 @@ type Pool struct {
 }
 
 type task struct {
-	f    func()
-	done chan any // the panic f raised, or nil
+	f     func()
+	async bool     // from Go: nobody waits for done
+	done  chan any // the panic f raised, or nil
 }
 
 // New returns a Pool with no workers yet: they start as work arrives.
@@ -82,6 +83,24 @@ func (p *Pool) Run(f func()) {
 	}
 }
 
+// Go calls f on a worker and returns at once; with every worker busy and
+// Max of them alive, f gets a goroutine of its own. A panic in f is not
+// recovered.
+func (p *Pool) Go(f func()) {
+	t := p.tasks.Get().(*task)
+	t.f = f
+	t.async = true
+	select {
+	case p.work <- t:
+	default:
+		if !p.start(t) {
+			t.f, t.async = nil, false
+			p.tasks.Put(t)
+			go f()
+		}
+	}
+}
+
 // Workers returns how many workers are alive.
 func (p *Pool) Workers() int { return int(p.alive.Load()) }
 
@@ -105,7 +124,14 @@ func (p *Pool) worker(t *task) {
 	idle := time.NewTimer(p.idle)
 	defer idle.Stop()
 	for {
-		t.done <- call(t.f)
+		if t.async {
+			f := t.f
+			t.f, t.async = nil, false
+			p.tasks.Put(t)
+			f()
+		} else {
+			t.done <- call(t.f)
+		}
 		idle.Reset(p.idle)
 		select {
 		case t = <-p.work:

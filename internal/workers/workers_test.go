@@ -149,3 +149,42 @@ func BenchmarkDeepWork(b *testing.B) {
 		}
 	})
 }
+
+func TestGo(t *testing.T) {
+	p := New(Options{Max: 1})
+	caller := goid()
+	ran := make(chan string, 3)
+	block := make(chan struct{})
+	p.Go(func() { ran <- goid(); <-block })
+	first := <-ran
+	if first == caller {
+		t.Fatal("Go ran f on the caller's goroutine; want a worker's")
+	}
+	// The only worker is busy: the next f gets a goroutine of its own
+	// rather than waiting.
+	p.Go(func() { ran <- goid() })
+	select {
+	case on := <-ran:
+		if on == first {
+			t.Errorf("with the worker busy, f ran on it; want a goroutine of its own")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Go with every worker busy did not run f")
+	}
+	close(block)
+	// The worker is idle again and takes the next one.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p.Go(func() { ran <- goid() })
+		if <-ran == first {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Go never reused the idle worker")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := p.Workers(); got != 1 {
+		t.Errorf("got %d workers; want Max, 1", got)
+	}
+}
