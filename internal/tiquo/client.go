@@ -186,7 +186,13 @@ func (c *Client) decodeCustomer(op string, status int, body []byte) (*Customer, 
 
 // decodeEnvelope decodes a 2xx body into env and rejects "success": false.
 func decodeEnvelope[T any](c *Client, op string, status int, body []byte, env *envelope[T]) error {
-	if err := json.Unmarshal(body, env); err != nil {
+	var err error
+	if list, ok := any(env).(*envelope[[]Customer]); ok {
+		err = decodeList(body, list)
+	} else {
+		err = json.Unmarshal(body, env)
+	}
+	if err != nil {
 		return &Error{API: api, Op: op, Kind: ErrUnexpected, Status: status, Err: fmt.Errorf("decode body: %w", err)}
 	}
 	if env.Success != nil && !*env.Success {

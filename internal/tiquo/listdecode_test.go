@@ -1,0 +1,171 @@
+package tiquo
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"customergraph/internal/sim/tiquosim"
+)
+
+// simList returns the simulator's list response body for limit customers.
+func simList(tb testing.TB, limit int) []byte {
+	tb.Helper()
+	srv := httptest.NewServer(tiquosim.New(tiquosim.Options{Customers: 200}))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/customers?limit="+strconv.Itoa(limit), nil)
+	req.Header.Set("Authorization", "Bearer "+tiquosim.DefaultAPIKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return body
+}
+
+// jsonNames returns the JSON names of t's fields.
+func jsonNames(t reflect.Type) []string {
+	var names []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TestListKeysAreTheStructs: the fast reader's key lists are the structs'
+// JSON names, so a field added to Customer cannot be skipped by it.
+func TestListKeysAreTheStructs(t *testing.T) {
+	var env envelope[[]Customer]
+	for _, tc := range []struct {
+		typ  reflect.Type
+		keys []string
+	}{
+		{reflect.TypeFor[Customer](), customerKeys},
+		{reflect.TypeFor[Email](), emailKeys},
+		{reflect.TypeFor[Phone](), phoneKeys},
+		{reflect.TypeFor[Address](), addressKeys},
+		{reflect.TypeOf(env), envelopeKeys},
+		{reflect.TypeOf(env.Pagination).Elem(), paginationKeys},
+	} {
+		if got, want := slices.Sorted(slices.Values(tc.keys)), jsonNames(tc.typ); !slices.Equal(got, want) {
+			t.Errorf("%s: the reader knows %v; want the struct's %v", tc.typ, got, want)
+		}
+	}
+}
+
+// TestListReaderTakesTheSimulatorsBodies: the fast reader, not the
+// fallback, reads what the upstream sends.
+func TestListReaderTakesTheSimulatorsBodies(t *testing.T) {
+	for _, limit := range []int{1, 50, 100} {
+		body := simList(t, limit)
+		var fast, std envelope[[]Customer]
+		r := listReader{b: body}
+		if !r.envelope(&fast) {
+			t.Fatalf("limit %d: the fast reader gave up on the simulator's body", limit)
+		}
+		if err := json.Unmarshal(body, &std); err != nil {
+			t.Fatal(err)
+		}
+		if len(fast.Data) != limit || !reflect.DeepEqual(fast, std) {
+			t.Errorf("limit %d: got %d customers, equal to encoding/json's: %v; want %d, equal",
+				limit, len(fast.Data), reflect.DeepEqual(fast, std), limit)
+		}
+	}
+}
+
+func TestDecodeList(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+	}{
+		{"escapes", `{"success":true,"data":[{"id":"a\"b\\c\/d\u00e9\n","displayName":"\ud83d\ude00 \ud800x \udc00","tags":["\t",null,"x"]}]}`},
+		{"invalid UTF-8", "{\"data\":[{\"id\":\"a\xffb\xc3\"}]}"},
+		{"nulls", `{"success":null,"data":[null,{"id":null,"firstName":null,"address":null,"emails":null,"createdAt":null,"lastOrderDate":null,"status":null}],"error":null,"pagination":null}`},
+		{"duplicate keys merge", `{"data":[{"emails":[{"address":"a","isPrimary":true},{"address":"b"}],"emails":[{"address":"c"}],"address":{"city":"x"},"address":{"line1":"y"}}],"data":[{"id":"z"}]}`},
+		{"empty after full", `{"data":[{"tags":["a","b"],"tags":[],"tags":["c"]}]}`},
+		{"numbers", `{"data":[{"loyaltyPoints":-0,"totalOrders":12,"totalSpent":1.5e2,"averageOrderValue":-0.25,"lifetimeValue":0,"createdAt":1700000000000,"updatedAt":1.7e12}],"pagination":{"hasMore":true,"nextCursor":"c","pageSize":50}}`},
+		{"time as a string", `{"data":[{"createdAt":"2024-01-02T03:04:05.678Z","lastActivityDate":" "}]}`},
+		{"unknown keys", `{"meta":{"a":[1,{"b":null}]},"data":[{"parameters":[{"id":"p"}],"extra":true}]}`},
+		{"white space", " \t\r\n{ \"data\" : [ { \"id\" : \"a\" } ] } \n"},
+		{"case-folded key", `{"data":[{"ID":"a","Emails":[]}]}`},
+		{"escaped key", `{"data":[{"\u0069d":"a"}]}`},
+		{"fraction into an int", `{"data":[{"totalOrders":1.0}]}`},
+		{"string into a bool", `{"data":[{"marketingOptIn":"true"}]}`},
+		{"control character", "{\"data\":[{\"id\":\"a\x01\"}]}"},
+		{"trailing garbage", `{"data":[]} x`},
+		{"bad literal", `{"data":[{"smsOptIn":tru}]}`},
+		{"bad number", `{"data":[{"totalOrders":01}]}`},
+		{"float out of range", `{"data":[{"totalSpent":1e999}]}`},
+		{"bad time", `{"data":[{"createdAt":"yesterday"}]}`},
+		{"top-level null", `null`},
+		{"deep", `{"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `,"data":[]}`},
+		{"truncated", `{"data":[{"id":"a"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got, want envelope[[]Customer]
+			gotErr := decodeList([]byte(tc.body), &got)
+			wantErr := json.Unmarshal([]byte(tc.body), &want)
+			if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+				t.Fatalf("got error %v; want encoding/json's %v", gotErr, wantErr)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got %+v;\nwant encoding/json's %+v", got, want)
+			}
+		})
+	}
+}
+
+// FuzzDecodeList: whatever the body, decodeList's result and error are
+// encoding/json's.
+func FuzzDecodeList(f *testing.F) {
+	f.Add(simList(f, 2))
+	f.Add([]byte(`{"success":true,"data":[{"id":"a\u00e9\ud800","createdAt":1.5e3,"emails":null,"tags":["x"],"address":{"city":"c"}}],"pagination":{"hasMore":false}}`))
+	f.Add([]byte(`{"success":false,"error":{"code":"x","message":"m"}}`))
+	f.Add([]byte(`{"data":[{"emails":[{"address":"a","isPrimary":true}],"emails":[{"address":"b"}]}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var got, want envelope[[]Customer]
+		gotErr := decodeList(body, &got)
+		wantErr := json.Unmarshal(body, &want)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("got error %v; want encoding/json's %v", gotErr, wantErr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("got %+v;\nwant encoding/json's %+v", got, want)
+		}
+	})
+}
+
+// BenchmarkDecodeList decodes a 50-customer page, with the fast reader and
+// with encoding/json.
+func BenchmarkDecodeList(b *testing.B) {
+	body := simList(b, 50)
+	b.Run("reader", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var env envelope[[]Customer]
+			if err := decodeList(body, &env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var env envelope[[]Customer]
+			if err := json.Unmarshal(body, &env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
