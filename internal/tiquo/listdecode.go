@@ -28,9 +28,32 @@ func decodeList(body []byte, env *envelope[[]Customer]) error {
 
 // listReader reads one JSON document. Each method reports false when the
 // document is not one it is sure to read as encoding/json would.
+//
+// The values its pointer fields point to are allocated a slab at a time,
+// rather than one allocation each.
 type listReader struct {
 	b []byte
 	i int
+
+	strs   []string
+	bools  []bool
+	ints   []int
+	floats []float64
+	times  []Time
+}
+
+// slabSize is how many values of a kind are allocated at once.
+const slabSize = 64
+
+// slot returns a pointer to a new element of *slab, allocating a new slab
+// rather than moving the elements others point to.
+func slot[T any](slab *[]T) *T {
+	if len(*slab) == cap(*slab) {
+		*slab = make([]T, 0, slabSize)
+	}
+	var zero T
+	*slab = append(*slab, zero)
+	return &(*slab)[len(*slab)-1]
 }
 
 func (r *listReader) ws() {
@@ -359,7 +382,9 @@ func (r *listReader) strPtr(p **string) bool {
 	}
 	s, ok := r.str()
 	if ok {
-		*p = &s
+		v := slot(&r.strs)
+		*v = s
+		*p = v
 	}
 	return ok
 }
@@ -399,7 +424,9 @@ func (r *listReader) boolPtr(p **bool) bool {
 	if !r.boolVal(&v) {
 		return false
 	}
-	*p = &v
+	b := slot(&r.bools)
+	*b = v
+	*p = b
 	return true
 }
 
@@ -416,8 +443,9 @@ func (r *listReader) intPtr(p **int) bool {
 	if err != nil {
 		return false // a fraction, an exponent or too large: a type error
 	}
-	i := int(v)
-	*p = &i
+	i := slot(&r.ints)
+	*i = int(v)
+	*p = i
 	return true
 }
 
@@ -434,7 +462,9 @@ func (r *listReader) floatPtr(p **float64) bool {
 	if err != nil || math.IsInf(v, 0) {
 		return false
 	}
-	*p = &v
+	f := slot(&r.floats)
+	*f = v
+	*p = f
 	return true
 }
 
@@ -466,7 +496,9 @@ func (r *listReader) timePtr(p **Time) bool {
 	if !r.timeVal(&t) {
 		return false
 	}
-	*p = &t
+	v := slot(&r.times)
+	*v = t
+	*p = v
 	return true
 }
 
