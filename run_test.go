@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -436,6 +437,31 @@ func TestCORS(t *testing.T) {
 		}
 		if tt.want != "" && !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
 			t.Errorf("preflight from %s: Allow-Headers %q; want Authorization allowed", tt.origin, resp.Header.Get("Access-Control-Allow-Headers"))
+		}
+	}
+}
+
+func TestTuneGC(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	for _, tc := range []struct {
+		env         map[string]string
+		wantLimit   int64
+		wantPercent int
+	}{
+		{env: nil, wantLimit: 72 << 20, wantPercent: 200},
+		// Set in the environment: the runtime has read them already
+		// (stood in for by the values set below), and tuneGC leaves them.
+		{env: map[string]string{"GOMEMLIMIT": "1GiB", "GOGC": "50"}, wantLimit: 1 << 30, wantPercent: 50},
+	} {
+		debug.SetMemoryLimit(1 << 30)
+		debug.SetGCPercent(50)
+		tuneGC(func(k string) string { return tc.env[k] })
+		if got := debug.SetMemoryLimit(-1); got != tc.wantLimit {
+			t.Errorf("env %v: memory limit %d; want %d", tc.env, got, tc.wantLimit)
+		}
+		if got := gcPercent(); got != tc.wantPercent {
+			t.Errorf("env %v: GOGC %d; want %d", tc.env, got, tc.wantPercent)
 		}
 	}
 }
