@@ -386,7 +386,14 @@ func (c *Caller) try(ctx context.Context, op, method, path string, body []byte) 
 	if resp.ContentLength > c.maxBody {
 		return nil, status, false, c.tooLarge(op, status)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	// One allocation when the length is known, rather than ReadAll's
+	// doubling from 512 bytes.
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
+	b := buf.Bytes()
 	if err != nil {
 		return nil, status, ctx.Err() == nil, c.transportError(ctx, actx, op, status, err)
 	}
