@@ -38,23 +38,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	out := filepath.Join(t.TempDir(), "bench.json")
-	var stdout, stderr bytes.Buffer
-	err := run(ctx, append(args, "-json", out), &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
-	}
-	t.Logf("\n%s", stdout.String())
-
-	for _, want := range []string{"| W0 ", "| W1-warm ", "sim latency 0s", "1000 customers"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("the report lacks %q", want)
-		}
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := runBench(ctx, t, args, "| W0 ", "| W1-warm ", "sim latency 0s", "1000 customers")
 	var rep struct {
 		Rows []row `json:"rows"`
 	}
@@ -113,35 +97,15 @@ func TestEndToEndSideBySide(t *testing.T) {
 	}
 	peerCmd := "FACADE_API_KEYS=twin-key UPSTREAM_BUDGET=0 CACHE_NAMESPACE=twin LOG_LEVEL=warn UPSTREAM_VENDOR= KOMERZA_STORE_ID= " +
 		"'" + strings.ReplaceAll(bin, "'", `'\''`) + "'"
-	out := filepath.Join(dir, "bench.json")
 	args := []string{
 		"-workloads", "W1-warm,W1-cold", "-n", "300", "-duration", "10s", "-c", "8",
 		"-customers", "1000", "-latency", "0", "-facade-bin", bin,
 		"-peer-cmd", peerCmd, "-peer-path", "/graphql", "-peer-key", "twin-key", "-peer-name", "twin", "-peer-warmup", "300ms",
-		"-json", out,
 	}
-	var stdout, stderr bytes.Buffer
-	if err := run(ctx, args, &stdout, &stderr); err != nil {
-		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
-	}
-	t.Logf("\n%s", stdout.String())
-	for _, want := range []string{"req/s ratio", "| W1-warm ", "| W1-cold [twin] ", "Side by side with twin"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("the report lacks %q", want)
-		}
-	}
-
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := runBench(ctx, t, args, "req/s ratio", "| W1-warm ", "| W1-cold [twin] ", "Side by side with twin")
 	var rep struct {
-		Rows       []row `json:"rows"`
-		Comparison []struct {
-			Workload       string   `json:"workload"`
-			ReqPerSecRatio *float64 `json:"reqPerSecRatio"`
-			P99Ratio       *float64 `json:"p99Ratio"`
-		} `json:"comparison"`
+		Rows       []row  `json:"rows"`
+		Comparison []pair `json:"comparison"`
 	}
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
@@ -180,4 +144,26 @@ func TestEndToEndSideBySide(t *testing.T) {
 			t.Errorf("%s: ratios %v, %v; want both", p.Workload, p.ReqPerSecRatio, p.P99Ratio)
 		}
 	}
+}
+
+// runBench runs the benchmark with args and -json, fails t if it fails or
+// its printed report lacks any of want, and returns the JSON it wrote.
+func runBench(ctx context.Context, t *testing.T, args []string, want ...string) []byte {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, append(args, "-json", out), &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+	}
+	t.Logf("\n%s", stdout.String())
+	for _, w := range want {
+		if !strings.Contains(stdout.String(), w) {
+			t.Errorf("the report lacks %q", w)
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -213,11 +213,7 @@ func TestWriteReportSideBySide(t *testing.T) {
 	var rep struct {
 		Header     header `json:"header"`
 		Rows       []row  `json:"rows"`
-		Comparison []struct {
-			Workload       string   `json:"workload"`
-			ReqPerSecRatio *float64 `json:"reqPerSecRatio"`
-			P99Ratio       *float64 `json:"p99Ratio"`
-		} `json:"comparison"`
+		Comparison []pair `json:"comparison"`
 	}
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)

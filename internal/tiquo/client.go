@@ -89,11 +89,13 @@ type envelope[T any] struct {
 	Success    *bool           `json:"success"`
 	Data       T               `json:"data"`
 	Error      json.RawMessage `json:"error"`
-	Pagination *struct {
-		HasMore    bool    `json:"hasMore"`
-		NextCursor *string `json:"nextCursor"`
-		PageSize   int     `json:"pageSize"`
-	} `json:"pagination"`
+	Pagination *pagination     `json:"pagination"`
+}
+
+type pagination struct {
+	HasMore    bool    `json:"hasMore"`
+	NextCursor *string `json:"nextCursor"`
+	PageSize   int     `json:"pageSize"`
 }
 
 // Customer returns the customer with the given identifier, of any kind

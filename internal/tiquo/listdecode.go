@@ -374,22 +374,31 @@ func hex4(b []byte) rune {
 	return r
 }
 
-// strPtr reads a string or null into *p.
-func (r *listReader) strPtr(p **string) bool {
+// readPtr reads null into *p as nil, and any other value with val into a
+// new element of slab that *p then points to.
+func readPtr[T any](r *listReader, p **T, slab *[]T, val func(*listReader, *T) bool) bool {
 	if r.null() {
 		*p = nil
 		return true
 	}
-	s, ok := r.str()
-	if ok {
-		v := slot(&r.strs)
-		*v = s
-		*p = v
+	v := slot(slab)
+	if !val(r, v) {
+		return false
 	}
-	return ok
+	*p = v
+	return true
 }
 
-// strVal reads a string into *p; null leaves *p as it was.
+func (r *listReader) strPtr(p **string) bool { return readPtr(r, p, &r.strs, (*listReader).strVal) }
+func (r *listReader) boolPtr(p **bool) bool  { return readPtr(r, p, &r.bools, (*listReader).boolVal) }
+func (r *listReader) intPtr(p **int) bool    { return readPtr(r, p, &r.ints, (*listReader).intVal) }
+func (r *listReader) floatPtr(p **float64) bool {
+	return readPtr(r, p, &r.floats, (*listReader).floatVal)
+}
+func (r *listReader) timePtr(p **Time) bool { return readPtr(r, p, &r.times, (*listReader).timeVal) }
+
+// strVal reads a string into *p. Like the other value readers but timeVal,
+// it leaves *p as it was for null, as encoding/json does.
 func (r *listReader) strVal(p *string) bool {
 	if r.null() {
 		return true
@@ -415,24 +424,8 @@ func (r *listReader) boolVal(p *bool) bool {
 	return true
 }
 
-func (r *listReader) boolPtr(p **bool) bool {
+func (r *listReader) intVal(p *int) bool {
 	if r.null() {
-		*p = nil
-		return true
-	}
-	var v bool
-	if !r.boolVal(&v) {
-		return false
-	}
-	b := slot(&r.bools)
-	*b = v
-	*p = b
-	return true
-}
-
-func (r *listReader) intPtr(p **int) bool {
-	if r.null() {
-		*p = nil
 		return true
 	}
 	n, ok := r.number()
@@ -443,15 +436,12 @@ func (r *listReader) intPtr(p **int) bool {
 	if err != nil {
 		return false // a fraction, an exponent or too large: a type error
 	}
-	i := slot(&r.ints)
-	*i = int(v)
-	*p = i
+	*p = int(v)
 	return true
 }
 
-func (r *listReader) floatPtr(p **float64) bool {
+func (r *listReader) floatVal(p *float64) bool {
 	if r.null() {
-		*p = nil
 		return true
 	}
 	n, ok := r.number()
@@ -462,9 +452,7 @@ func (r *listReader) floatPtr(p **float64) bool {
 	if err != nil || math.IsInf(v, 0) {
 		return false
 	}
-	f := slot(&r.floats)
-	*f = v
-	*p = f
+	*p = v
 	return true
 }
 
@@ -478,28 +466,14 @@ func (r *listReader) rawValue() ([]byte, bool) {
 	return r.b[start:r.i], true
 }
 
-// timeVal reads a Time through its UnmarshalJSON, as encoding/json does.
+// timeVal reads a Time through its UnmarshalJSON, as encoding/json does:
+// null too, which makes it the zero Time.
 func (r *listReader) timeVal(t *Time) bool {
 	raw, ok := r.rawValue()
 	if !ok || raw[0] == '{' || raw[0] == '[' || raw[0] == 't' || raw[0] == 'f' {
 		return false
 	}
 	return t.UnmarshalJSON(raw) == nil
-}
-
-func (r *listReader) timePtr(p **Time) bool {
-	if r.null() {
-		*p = nil
-		return true
-	}
-	var t Time
-	if !r.timeVal(&t) {
-		return false
-	}
-	v := slot(&r.times)
-	*v = t
-	*p = v
-	return true
 }
 
 var (
@@ -552,11 +526,7 @@ func (r *listReader) pagination(env *envelope[[]Customer]) bool {
 		return true
 	}
 	if env.Pagination == nil {
-		env.Pagination = &struct {
-			HasMore    bool    `json:"hasMore"`
-			NextCursor *string `json:"nextCursor"`
-			PageSize   int     `json:"pageSize"`
-		}{}
+		env.Pagination = &pagination{}
 	}
 	pg := env.Pagination
 	return r.object(func(key []byte) bool {
@@ -566,15 +536,7 @@ func (r *listReader) pagination(env *envelope[[]Customer]) bool {
 		case "nextCursor":
 			return r.strPtr(&pg.NextCursor)
 		case "pageSize":
-			if r.null() {
-				return true
-			}
-			var n *int
-			if !r.intPtr(&n) {
-				return false
-			}
-			pg.PageSize = *n
-			return true
+			return r.intVal(&pg.PageSize)
 		}
 		return r.unknown(key, paginationKeys)
 	})

@@ -498,3 +498,21 @@ func TestGenerateIsDeterministic(t *testing.T) {
 		t.Errorf("Generate(0): got %d items; want 0", len(got))
 	}
 }
+
+// TestWriteJSONSaysItsLength: a JSON body comes with its Content-Length, as
+// the vendors' APIs send it, so a client can size its buffer once.
+func TestWriteJSONSaysItsLength(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, map[string]string{"data": strings.Repeat("x", 64<<10)})
+	}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.ContentLength != int64(len(body)) || len(body) < 64<<10 {
+		t.Errorf("Content-Length %d for a body of %d bytes; want the body's length", resp.ContentLength, len(body))
+	}
+}
