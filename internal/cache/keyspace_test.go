@@ -8,29 +8,35 @@ import (
 
 func TestKeyspace(t *testing.T) {
 	ks := NewKeyspace("tenant1")
-	tests := []struct{ got, want string }{
-		{ks.Customer("42"), "cg:v4:{tenant1}:c:42"},
-		{ks.Customer(""), "cg:v4:{tenant1}:c:"},
-		{ks.Alias("email", "ada@example.com"), "cg:v4:{tenant1}:a:email:ada@example.com"},
-		{ks.Alias("phone", "+44 20 7946 0000"), "cg:v4:{tenant1}:a:phone:+44 20 7946 0000"},
-		{ks.Alias("number", "C-1:2"), "cg:v4:{tenant1}:a:number:C-1:2"},
-		{ks.Limit("budget"), "cg:v4:{tenant1}:l:budget"},
-		{ks.PersistedQuery("ab12"), "cg:v4:{tenant1}:q:ab12"},
-		{ks.PersistedQueryIndex(), "cg:v4:{tenant1}:qi"},
+	tests := []struct {
+		got, want string
+		tag       string // what Redis Cluster hashes for the slot: "" for the whole key
+	}{
+		{ks.Customer("42"), "cg:v5:{}:tenant1:c:42", ""},
+		{ks.Customer(""), "cg:v5:{}:tenant1:c:", ""},
+		{ks.Alias("email", "ada@example.com"), "cg:v5:{}:tenant1:a:email:ada@example.com", ""},
+		{ks.Alias("email", "a{b}c@example.com"), "cg:v5:{}:tenant1:a:email:a{b}c@example.com", ""},
+		{ks.Alias("phone", "+44 20 7946 0000"), "cg:v5:{}:tenant1:a:phone:+44 20 7946 0000", ""},
+		{ks.Alias("number", "C-1:2"), "cg:v5:{}:tenant1:a:number:C-1:2", ""},
+		{ks.Limit("budget"), "cg:limits:{tenant1}:budget", "tenant1"},
+		{ks.Limit("budget:client"), "cg:limits:{tenant1}:budget:client", "tenant1"},
+		{ks.PersistedQuery("ab12"), "cg:v5:{tenant1}:q:ab12", "tenant1"},
+		{ks.PersistedQueryIndex(), "cg:v5:{tenant1}:qi", "tenant1"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
-			t.Errorf("key %q, want %q", tt.got, tt.want)
+			t.Errorf("key %q; want %q", tt.got, tt.want)
 		}
-		if !strings.HasPrefix(tt.got, KeyPrefix+":") {
-			t.Errorf("key %q lacks the prefix %q", tt.got, KeyPrefix)
+		want := tt.tag
+		if want == "" {
+			want = tt.got
 		}
-		if tag := hashTag(tt.got); tag != "tenant1" {
-			t.Errorf("key %q has hash tag %q, want the namespace", tt.got, tag)
+		if tag := hashTag(tt.got); tag != want {
+			t.Errorf("key %q hashes %q for its slot; want %q", tt.got, tag, want)
 		}
 	}
 	if ks.Customer("1") == ks.Alias("c", "1") || ks.Limit("x") == ks.Customer("x") || ks.Customer("1") == NewKeyspace("tenant2").Customer("1") ||
-		ks.PersistedQuery("i") == ks.PersistedQueryIndex() {
+		ks.PersistedQuery("i") == ks.PersistedQueryIndex() || ks.Limit("budget") == NewKeyspace("tenant2").Limit("budget") {
 		t.Error("keys collide")
 	}
 }
