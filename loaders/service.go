@@ -351,12 +351,14 @@ func (s *Service) store(ctx context.Context, found []*customer.Customer, missing
 // process short of CPU, is far cheaper to wait for than an upstream call
 // for every key, and no slowness is ever taken for a miss. A cache that
 // is unavailable — refused, reset, skipped by its breaker — is a miss for
-// every key, and ok is false. When ctx ends before a slow cache answers,
+// every key, and ok is false; so is a key of a cluster's master that did
+// not answer (ok is false, the other keys are read). When ctx ends before a slow cache answers,
 // err is ErrBusy and nothing may be asked of the upstream for these keys.
 // An unreadable value is a miss for its key, marked unreadable so that the
 // write-back replaces it.
 func (s *Service) lookup(ctx context.Context, keys []string) (_ []record, ok bool, err error) {
 	out := make([]record, len(keys))
+	ok = true
 	vals, err := s.cache.Get(ctx, keys)
 	for n := 2; err != nil && errors.Is(err, cache.ErrSlow) && ctx.Err() == nil && n <= maxPatience; n *= 2 {
 		s.log.Debug("cache read too slow; asking again with more patience", "patience", n, "err", err)
@@ -364,6 +366,11 @@ func (s *Service) lookup(ctx context.Context, keys []string) (_ []record, ok boo
 	}
 	switch {
 	case err == nil:
+	case errors.Is(err, cache.ErrPartial):
+		// A part of a cluster did not answer: its keys are misses, the
+		// others' values are good.
+		s.log.Debug("cache read in part; treating the rest as misses", "err", err)
+		ok = false
 	case errors.Is(err, cache.ErrSkipped):
 		s.log.Debug("cache skipped; treating as misses", "err", err)
 		return out, false, nil
@@ -386,7 +393,7 @@ func (s *Service) lookup(ctx context.Context, keys []string) (_ []record, ok boo
 		}
 		out[i] = r
 	}
-	return out, true, nil
+	return out, ok, nil
 }
 
 // maxPatience is the most a lookup multiplies the cache's timeout by, when

@@ -9,11 +9,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// redactHook takes the Redis server's address out of the errors of every
+// redactHook takes the Redis servers' addresses out of the errors of every
 // dial and command of a client: REDIS_URL is configuration kept out of the
 // logs, and go-redis's errors name the address ("dial tcp 10.0.0.7:6379:
 // connect: connection refused"). The errors still match what they wrap.
-type redactHook struct{ addr string }
+type redactHook struct{ addrs []string }
 
 func (h redactHook) DialHook(next redis.DialHook) redis.DialHook {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -45,13 +45,22 @@ func (h redactHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 	}
 }
 
-// redact returns err with the address replaced by "redis", or err itself
-// when it does not name it. redis.Nil (a miss) is never wrapped.
+// redact returns err with the addresses replaced by "redis", or err itself
+// when it names none of them. redis.Nil (a miss) is never wrapped.
 func (h redactHook) redact(err error) error {
-	if err == nil || err == redis.Nil || h.addr == "" || !strings.Contains(err.Error(), h.addr) {
+	if err == nil || err == redis.Nil {
 		return err
 	}
-	return &redactedError{msg: strings.ReplaceAll(err.Error(), h.addr, "redis"), err: err}
+	msg := err.Error()
+	for _, a := range h.addrs {
+		if a != "" {
+			msg = strings.ReplaceAll(msg, a, "redis")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
 }
 
 // redactedError is an error whose text no longer names the server.

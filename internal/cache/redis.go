@@ -81,6 +81,16 @@ type RedisOptions struct {
 	// default: slog.Default()
 	Logger *slog.Logger
 
+	// Cluster makes ParseRedisURL and DialRedis read the URL as
+	// redis.ParseClusterURL does (redis://h1:7000?addr=h2:7001&addr=h3:7002,
+	// rediss:// and passwords included) and speak to a Redis Cluster:
+	// commands go to the master of their keys' slot, a batch as one
+	// pipeline per master, and the client follows the cluster's topology
+	// as slots move (see Redis).
+	//
+	// default: false, one Redis server
+	Cluster bool
+
 	// TracerProvider, unless nil or a no-op provider, records a span for
 	// each round trip of a traced request: the command or pipeline and how
 	// many keys it names, never the keys (see tracingHook). Used by
@@ -110,21 +120,26 @@ func (o RedisOptions) withDefaults() RedisOptions {
 }
 
 // ParseRedisURL returns a go-redis client for url (redis://, rediss:// or
-// unix://, as accepted by redis.ParseURL) tuned for a cache: short timeouts
-// from opts, no retries (neither of commands nor of dials), context deadlines
-// honoured, and no extra commands on connect (no CLIENT SETINFO, no
-// maintenance notifications).
+// unix://, as accepted by redis.ParseURL; with opts.Cluster, a
+// *redis.ClusterClient for the nodes url names, as redis.ParseClusterURL
+// reads them) tuned for a cache: short timeouts from opts, no retries
+// (neither of commands nor of dials; a cluster client follows MOVED and
+// ASK redirections, at once), context deadlines honoured, and no extra
+// commands on connect (no CLIENT SETINFO, no maintenance notifications).
 //
-// The URL supplies the address, credentials, database and TLS; the timeouts,
-// pool size and retries always come from opts. Errors never contain the URL,
-// which may hold a password.
+// The URL supplies the addresses, credentials, database and TLS; the
+// timeouts, pool size and retries always come from opts. Errors never
+// contain the URL, which may hold a password, nor a server's address.
 func ParseRedisURL(url string, opts RedisOptions) (redis.UniversalClient, error) {
+	opts = opts.withDefaults()
+	wait := max(opts.Timeout, opts.Patience)
+	if opts.Cluster {
+		return parseClusterURL(url, opts, wait)
+	}
 	o, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("cache: parse Redis URL: %w", redactURLError(err))
 	}
-	opts = opts.withDefaults()
-	wait := max(opts.Timeout, opts.Patience)
 	o.ReadTimeout = wait
 	o.WriteTimeout = wait
 	o.PoolTimeout = wait
@@ -136,7 +151,7 @@ func ParseRedisURL(url string, opts RedisOptions) (redis.UniversalClient, error)
 	o.DisableIdentity = true
 	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	client := redis.NewClient(o)
-	client.AddHook(redactHook{addr: o.Addr})
+	client.AddHook(redactHook{addrs: []string{o.Addr}})
 	if t := telemetry.Tracer(opts.TracerProvider, "customergraph/internal/cache"); t != nil {
 		client.AddHook(tracingHook{tracer: t})
 	}
@@ -187,7 +202,8 @@ type Redis struct {
 	// connection of its own: a pool busy with this process's own load
 	// must not make a healthy Redis look gone.
 	pinger     redis.UniversalClient
-	confirming atomic.Bool // a confirmation PING is under way
+	cluster    *redis.ClusterClient // client, on a Redis Cluster; nil on one server
+	confirming atomic.Bool          // a confirmation PING is under way
 	log        limiter
 	n          counters
 	brk        breaker
@@ -204,11 +220,17 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 	opts = opts.withDefaults()
 	r := &Redis{client: client, timeout: opts.Timeout, patience: max(opts.Timeout, opts.Patience), cooldown: opts.Cooldown, done: make(chan struct{})}
 	r.pinger = client
-	if c, ok := client.(*redis.Client); ok {
+	switch c := client.(type) {
+	case *redis.Client:
 		o := *c.Options()
 		o.PoolSize, o.MinIdleConns, o.MaxIdleConns = 1, 0, 1
 		r.pinger = redis.NewClient(&o)
-		r.pinger.AddHook(redactHook{addr: o.Addr})
+		r.pinger.AddHook(redactHook{addrs: []string{o.Addr}})
+	case *redis.ClusterClient:
+		r.cluster = c
+		o := *c.Options()
+		o.PoolSize, o.MinIdleConns, o.MaxIdleConns = 1, 0, 1
+		r.pinger = newClusterClient(&o)
 	}
 	r.log.logger = opts.Logger
 	if opts.Cooldown > 0 {
@@ -240,7 +262,18 @@ func (r *Redis) do(ctx context.Context, op string, keys int, run func(context.Co
 		}
 	case ctx.Err() != nil: // the caller gave up: no verdict on Redis
 		r.n.errors.Add(1)
+	case errors.Is(err, ErrPartial):
+		// Some masters of a cluster answered: the cluster is there. Its
+		// slot map is reloaded, to find where the silent ones' slots went.
+		r.cluster.ReloadState(ctx)
+		r.fail(ctx, op, keys, err)
+		if r.brk.succeeded() {
+			r.log.logger.InfoContext(ctx, "cache: redis answers again; caching resumes")
+		}
 	default:
+		if r.cluster != nil {
+			r.cluster.ReloadState(ctx)
+		}
 		slow := isSlow(err)
 		if slow {
 			err = fmt.Errorf("%w: %w", ErrSlow, err)
@@ -392,10 +425,13 @@ return out
 // callers should treat it as a miss for every key. Get sends nothing when
 // keys is empty.
 func (r *Redis) Get(ctx context.Context, keys []string) ([][]byte, error) {
-	out := make([][]byte, len(keys))
 	if len(keys) == 0 {
-		return out, nil
+		return make([][]byte, 0), nil
 	}
+	if r.cluster != nil {
+		return r.getCluster(ctx, keys)
+	}
+	out := make([][]byte, len(keys))
 	var vals []any
 	err := r.do(ctx, "get", len(keys), func(ctx context.Context) error {
 		var err error
@@ -447,7 +483,9 @@ func decodeReply(v any) (string, result) {
 // setScript stores ARGV's (value, ttl ms, version) triples under KEYS,
 // skipping a versioned value where the key holds a document of a higher
 // version ('v' and 16 hex digits).
-var setScript = redis.NewScript(`
+var setScript = redis.NewScript(setScriptSource)
+
+const setScriptSource = `
 for i, key in ipairs(KEYS) do
 	local value, ttl, version = ARGV[3*i-2], ARGV[3*i-1], tonumber(ARGV[3*i])
 	local keep = false
@@ -463,7 +501,7 @@ for i, key in ipairs(KEYS) do
 	end
 end
 return 0
-`)
+`
 
 // Set stores entries in one round trip, not a transaction: on error some
 // entries may have been written. Unversioned entries go in a pipeline of
@@ -477,6 +515,9 @@ func (r *Redis) Set(ctx context.Context, entries []Entry) error {
 	}
 	if len(entries) == 0 {
 		return nil
+	}
+	if r.cluster != nil {
+		return r.setCluster(ctx, entries)
 	}
 	if slices.ContainsFunc(entries, func(e Entry) bool { return e.Version > 0 && e.Link == "" }) {
 		keys := make([]string, len(entries))
@@ -523,6 +564,9 @@ func (r *Redis) Set(ctx context.Context, entries []Entry) error {
 func (r *Redis) Delete(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
+	}
+	if r.cluster != nil {
+		return r.deleteCluster(ctx, keys)
 	}
 	err := r.do(ctx, "delete", len(keys), func(ctx context.Context) error {
 		return r.client.Del(ctx, keys...).Err()

@@ -62,6 +62,18 @@ func implementations() map[string]func(t *testing.T) harness {
 				},
 			}
 		},
+		"RedisCluster": func(t *testing.T) harness {
+			r, raw := testCluster(t)
+			return harness{
+				c:  r,
+				ks: testKeyspace(t),
+				writeRaw: func(t *testing.T, key string, v []byte) {
+					if err := raw.Set(context.Background(), key, v, time.Minute).Err(); err != nil {
+						t.Fatal(err)
+					}
+				},
+			}
+		},
 	}
 }
 

@@ -34,6 +34,21 @@ func testRedis(t testing.TB, hooks ...redis.Hook) (*Redis, redis.UniversalClient
 	return r, cachetest.Client(t)
 }
 
+// testCluster returns a Redis cache on the test process's Redis Cluster
+// (see cachetest.SharedCluster), closed when t ends, and a raw cluster
+// client to write and inspect values.
+func testCluster(t testing.TB) (*Redis, redis.UniversalClient) {
+	t.Helper()
+	c := cachetest.SharedCluster(t)
+	client, err := ParseRedisURL(c.URL(), RedisOptions{Timeout: testTimeout, DialTimeout: testTimeout, Cluster: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRedis(client, RedisOptions{Timeout: testTimeout})
+	t.Cleanup(func() { _ = r.Close() })
+	return r, c.Client(t)
+}
+
 // testKeyspace returns a Keyspace unique to this call.
 func testKeyspace(t testing.TB) Keyspace {
 	return NewKeyspace(cachetest.Namespace(t))

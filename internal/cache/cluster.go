@@ -1,0 +1,268 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"customergraph/internal/telemetry"
+)
+
+// clusterRedirects is how many times a cluster client follows a MOVED or
+// ASK redirection, or sends a command again after its node failed, before
+// it gives up: at once each time, without backoff, because the cache's
+// own deadline (RedisOptions.Timeout) is far shorter than any backoff.
+const clusterRedirects = 3
+
+// clusterReload is the longest a cluster client goes without reloading the
+// slot map. Errors make it reload sooner (see Redis.do): a failover is
+// followed within a fraction of a second of the replica's promotion.
+const clusterReload = 5 * time.Second
+
+// ErrPartial is returned, wrapped, by an operation on a Redis Cluster that
+// some masters answered and others did not (a master died, its slots not
+// yet moved to a replica): Get's values for the keys that were read are
+// good, and the others are misses. It does not count against the cache's
+// breaker: the cluster is there, a part of it is not.
+var ErrPartial = errors.New("some Redis Cluster nodes did not answer")
+
+// parseClusterURL is ParseRedisURL with opts.Cluster set.
+func parseClusterURL(url string, opts RedisOptions, wait time.Duration) (redis.UniversalClient, error) {
+	o, err := redis.ParseClusterURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("cache: parse Redis Cluster URL: %w", redactURLError(err))
+	}
+	o.ReadTimeout = wait
+	o.WriteTimeout = wait
+	o.PoolTimeout = wait
+	o.DialTimeout = opts.DialTimeout
+	o.PoolSize = opts.PoolSize // per node
+	o.MaxRetries = -1
+	o.DialerRetries = 1
+	o.MaxRedirects = clusterRedirects
+	o.MinRetryBackoff, o.MaxRetryBackoff = -1, -1 // no sleep between attempts
+	o.ClusterStateReloadInterval = clusterReload
+	o.DisableRoutingPolicies = true // every command of the cache names its keys
+	o.ContextTimeoutEnabled = true
+	o.DisableIdentity = true
+	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	client := newClusterClient(o)
+	if t := telemetry.Tracer(opts.TracerProvider, "customergraph/internal/cache"); t != nil {
+		client.AddHook(tracingHook{tracer: t})
+	}
+	return client, nil
+}
+
+// newClusterClient returns a cluster client for o whose errors name none
+// of the nodes, those of the URL or those the cluster announces.
+func newClusterClient(o *redis.ClusterOptions) *redis.ClusterClient {
+	c := redis.NewClusterClient(o)
+	c.OnNewNode(func(n *redis.Client) {
+		n.AddHook(redactHook{addrs: []string{n.Options().Addr}})
+	})
+	c.AddHook(redactHook{addrs: o.Addrs})
+	return c
+}
+
+// answered reports whether a command's error is an answer of its node: no
+// error, a nil reply or a WRONGTYPE (a key holding another type, which Get
+// counts as corrupt). Anything else — a connection refused or reset, a
+// timeout, CLUSTERDOWN, TRYAGAIN, redirections exhausted — means the node
+// did not answer for the key.
+func answered(err error) bool {
+	return err == nil || errors.Is(err, redis.Nil) || isWrongType(err)
+}
+
+func isWrongType(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "WRONGTYPE")
+}
+
+// verdict sums up the commands of one cluster operation: nil when every
+// one was answered; the first slow error when a node was too slow (the
+// whole operation is slow: a caller with patience asks again); ErrPartial,
+// wrapped with the first error, when some were answered and some not; the
+// first error when none was.
+func verdict[C redis.Cmder](cmds ...[]C) error {
+	var (
+		first, slow error
+		ok          bool
+	)
+	for _, cs := range cmds {
+		for _, c := range cs {
+			err := c.Err()
+			switch {
+			case answered(err):
+				ok = true
+			case isSlow(err):
+				slow = cmp(slow, err)
+			default:
+				first = cmp(first, err)
+			}
+		}
+	}
+	switch {
+	case slow != nil:
+		return slow
+	case first == nil:
+		return nil
+	case ok:
+		return fmt.Errorf("%w: %w", ErrPartial, first)
+	}
+	return first
+}
+
+// cmp returns a unless it is nil, else b.
+func cmp(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// getCluster is Get on a Redis Cluster: one GET per key, in one pipeline
+// that the client splits into one round trip per master, in parallel; then
+// the targets of the links read, the same way. Keys whose master did not
+// answer are misses, and the error wraps ErrPartial.
+func (r *Redis) getCluster(ctx context.Context, keys []string) ([][]byte, error) {
+	out := make([][]byte, len(keys))
+	var (
+		first  []*redis.StringCmd
+		second []*redis.StringCmd
+		links  []int // the keys whose first reply was a link, for second
+	)
+	err := r.do(ctx, "get", len(keys), func(ctx context.Context) error {
+		first = make([]*redis.StringCmd, len(keys))
+		_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range keys {
+				first[i] = p.Get(ctx, k)
+			}
+			return nil
+		})
+		for i, c := range first {
+			if v := c.Val(); c.Err() == nil && len(v) > 1 && v[0] == tagLink {
+				links = append(links, i)
+			}
+		}
+		if len(links) > 0 {
+			second = make([]*redis.StringCmd, len(links))
+			_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for j, i := range links {
+					second[j] = p.Get(ctx, first[i].Val()[1:])
+				}
+				return nil
+			})
+		}
+		return verdict(first, second)
+	})
+	if err != nil && !errors.Is(err, ErrPartial) {
+		r.n.misses.Add(uint64(len(keys)))
+		return out, fmt.Errorf("cache: get: %w", err)
+	}
+	// What each key reads as: its own reply, or its link's target's.
+	replies := first
+	for j, i := range links {
+		replies[i] = second[j]
+	}
+	var (
+		t    tally
+		size int
+	)
+	for _, c := range replies {
+		if doc, res := decodeCmd(c); res == hit {
+			size += len(doc)
+		}
+	}
+	buf := make([]byte, 0, size)
+	for i, c := range replies {
+		doc, res := decodeCmd(c)
+		if res == hit {
+			buf, out[i] = appendDoc(buf, doc)
+		}
+		t.add(res)
+	}
+	r.n.record(t)
+	if err != nil {
+		return out, fmt.Errorf("cache: get: %w", err)
+	}
+	return out, nil
+}
+
+// decodeCmd decodes the reply of one GET of getCluster.
+func decodeCmd(c *redis.StringCmd) (string, result) {
+	v, err := c.Result()
+	switch {
+	case err == nil:
+		return decode(v, true)
+	case isWrongType(err):
+		return "", corrupt
+	default: // nil, or not answered
+		return "", miss
+	}
+}
+
+// setCluster is Set on a Redis Cluster: one command per entry, in one
+// pipeline split by master — a SET, or for a versioned document the
+// script that keeps a newer version, run on its one key. A master that
+// had not loaded the script yet is sent its text.
+func (r *Redis) setCluster(ctx context.Context, entries []Entry) error {
+	err := r.do(ctx, "set", len(entries), func(ctx context.Context) error {
+		cmds := make([]*redis.Cmd, len(entries))
+		versioned := func(e *Entry) bool { return e.Version > 0 && e.Link == "" && !e.Replace }
+		_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := range entries {
+				e := &entries[i]
+				ttl := roundTTL(e.TTL).Milliseconds()
+				if versioned(e) {
+					cmds[i] = p.EvalSha(ctx, setScript.Hash(), []string{e.Key}, encode(e), ttl, e.Version)
+				} else {
+					cmds[i] = p.Do(ctx, "set", e.Key, encode(e), "px", ttl)
+				}
+			}
+			return nil
+		})
+		var again []int
+		for i, c := range cmds {
+			if err := c.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+				again = append(again, i)
+			}
+		}
+		if len(again) > 0 {
+			_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for _, i := range again {
+					e := &entries[i]
+					cmds[i] = p.Eval(ctx, setScriptSource, []string{e.Key}, encode(e), roundTTL(e.TTL).Milliseconds(), e.Version)
+				}
+				return nil
+			})
+		}
+		return verdict(cmds)
+	})
+	if err != nil {
+		return fmt.Errorf("cache: set: %w", err)
+	}
+	return nil
+}
+
+// deleteCluster is Delete on a Redis Cluster: one DEL per key, in one
+// pipeline split by master.
+func (r *Redis) deleteCluster(ctx context.Context, keys []string) error {
+	err := r.do(ctx, "delete", len(keys), func(ctx context.Context) error {
+		cmds := make([]*redis.IntCmd, len(keys))
+		_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range keys {
+				cmds[i] = p.Del(ctx, k)
+			}
+			return nil
+		})
+		return verdict(cmds)
+	})
+	if err != nil {
+		return fmt.Errorf("cache: delete: %w", err)
+	}
+	return nil
+}

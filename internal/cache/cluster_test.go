@@ -1,0 +1,251 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"customergraph/internal/cache/cachetest"
+)
+
+// nodeTrips counts, per node address, the round trips a cluster client
+// sends: a command alone or a pipeline, each one trip.
+type nodeTrips struct {
+	mu    sync.Mutex
+	trips map[string]int
+}
+
+func (n *nodeTrips) hook(c *redis.ClusterClient) {
+	c.OnNewNode(func(node *redis.Client) {
+		addr := node.Options().Addr
+		node.AddHook(tripHook{count: func() {
+			n.mu.Lock()
+			n.trips[addr]++
+			n.mu.Unlock()
+		}})
+	})
+}
+
+func (n *nodeTrips) take() map[string]int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	t := n.trips
+	n.trips = map[string]int{}
+	return t
+}
+
+type tripHook struct{ count func() }
+
+func (h tripHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h tripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.count()
+		return next(ctx, cmd)
+	}
+}
+
+func (h tripHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.count()
+		return next(ctx, cmds)
+	}
+}
+
+// clusterCache returns a Redis cache on c whose round trips per node trips
+// counts.
+func clusterCache(t *testing.T, c *cachetest.Cluster, opts RedisOptions) (*Redis, *nodeTrips) {
+	t.Helper()
+	opts.Cluster = true
+	client, err := ParseRedisURL(c.URL(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trips := &nodeTrips{trips: map[string]int{}}
+	trips.hook(client.(*redis.ClusterClient))
+	r := NewRedis(client, opts)
+	t.Cleanup(func() { _ = r.Close() })
+	return r, trips
+}
+
+// TestClusterSpreadsATenant: the documents and aliases of one tenant land
+// on every master of a cluster, while its limits and its persisted
+// queries share one slot.
+func TestClusterSpreadsATenant(t *testing.T) {
+	c := cachetest.SharedCluster(t)
+	r, _ := clusterCache(t, c, RedisOptions{Timeout: testTimeout, DialTimeout: testTimeout})
+	ks := testKeyspace(t)
+	var entries []Entry
+	for i := range 60 {
+		doc := ks.Customer(fmt.Sprint("k", i))
+		entries = append(entries,
+			Entry{Key: doc, Value: []byte("doc"), TTL: time.Minute},
+			Entry{Key: ks.Alias("email", fmt.Sprintf("c%d@example.com", i)), Link: doc, TTL: time.Minute})
+	}
+	if err := r.Set(t.Context(), entries); err != nil {
+		t.Fatal(err)
+	}
+	masters := c.Masters(t)
+	per := map[string]int{}
+	for _, e := range entries {
+		per[c.MasterOf(t, e.Key)]++
+	}
+	for _, m := range masters {
+		if per[m] < 10 {
+			t.Errorf("master %s holds %d of the tenant's 120 keys; want them spread over all %d masters (%v)", m, per[m], len(masters), per)
+		}
+	}
+	together := []string{ks.Limit("budget"), ks.Limit("budget:client-1"), ks.PersistedQuery("ab"), ks.PersistedQueryIndex()}
+	slot := c.Client(t).ClusterKeySlot(t.Context(), together[0]).Val()
+	for _, k := range together[1:] {
+		if got := c.Client(t).ClusterKeySlot(t.Context(), k).Val(); got != slot {
+			t.Errorf("key %q in slot %d; want %d, with %q", k, got, slot, together[0])
+		}
+	}
+}
+
+// TestClusterRoundTrips: a batch of lookups by alias costs one pipeline
+// per master in a first round, and one per master holding a link's target
+// in a second: at most two round trips per master, two in a row.
+func TestClusterRoundTrips(t *testing.T) {
+	c := cachetest.SharedCluster(t)
+	r, trips := clusterCache(t, c, RedisOptions{Timeout: testTimeout, DialTimeout: testTimeout})
+	ks := testKeyspace(t)
+	var entries []Entry
+	var docs, aliases []string
+	for i := range 50 {
+		doc := ks.Customer(fmt.Sprint("k", i))
+		alias := ks.Alias("email", fmt.Sprintf("c%d@example.com", i))
+		docs, aliases = append(docs, doc), append(aliases, alias)
+		entries = append(entries, Entry{Key: doc, Value: []byte(fmt.Sprint("doc", i)), TTL: time.Minute},
+			Entry{Key: alias, Link: doc, TTL: time.Minute})
+	}
+	if err := r.Set(t.Context(), entries); err != nil {
+		t.Fatal(err)
+	}
+	masters := len(c.Masters(t))
+	tests := []struct {
+		name      string
+		keys      []string
+		wantTrips int // in all, over the masters
+		maxOne    int // on any one master
+	}{
+		{"50 documents", docs, masters, 1},
+		{"50 aliases", aliases, 2 * masters, 2},
+		{"50 aliases and their documents", append(slices.Clone(aliases), docs...), 2 * masters, 2},
+	}
+	for _, tt := range tests {
+		trips.take()
+		got, err := r.Get(t.Context(), tt.keys)
+		if err != nil {
+			t.Fatalf("%s: Get: %v", tt.name, err)
+		}
+		for i, v := range got {
+			if want := fmt.Sprint("doc", i%50); string(v) != want {
+				t.Fatalf("%s: value %d = %q; want %q", tt.name, i, v, want)
+			}
+		}
+		per := trips.take()
+		total := 0
+		for addr, n := range per {
+			total += n
+			if n > tt.maxOne {
+				t.Errorf("%s: %d round trips to %s; want at most %d", tt.name, n, addr, tt.maxOne)
+			}
+		}
+		if total != tt.wantTrips {
+			t.Errorf("%s: %d round trips in all (%v); want %d, over %d masters", tt.name, total, per, tt.wantTrips, masters)
+		}
+		t.Logf("%s: %d round trips over %d masters", tt.name, total, len(per))
+	}
+}
+
+// TestClusterMasterDies: while a master is dead, its keys are misses and
+// the others' are hits (ErrPartial), the cache is not skipped, and once a
+// replica has taken its slots the same client reads them again, without
+// being told.
+func TestClusterMasterDies(t *testing.T) {
+	c := cachetest.StartCluster(t, cachetest.ClusterOptions{})
+	r, _ := clusterCache(t, c, RedisOptions{Timeout: 200 * time.Millisecond, DialTimeout: 200 * time.Millisecond})
+	ks := testKeyspace(t)
+	var entries []Entry
+	var keys []string
+	for i := range 60 {
+		k := ks.Customer(fmt.Sprint("k", i))
+		keys = append(keys, k)
+		entries = append(entries, Entry{Key: k, Value: []byte("doc"), TTL: time.Minute})
+	}
+	if err := r.Set(t.Context(), entries); err != nil {
+		t.Fatal(err)
+	}
+	raw := c.Client(t)
+	victim := c.MasterOf(t, keys[0])
+	// Every write replicated before the kill, so the replica has them.
+	if err := raw.ForEachMaster(t.Context(), func(ctx context.Context, m *redis.Client) error {
+		return m.Do(ctx, "wait", 1, 2000).Err()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	onVictim := 0
+	for _, k := range keys {
+		if c.MasterOf(t, k) == victim {
+			onVictim++
+		}
+	}
+	c.Kill(t, victim)
+
+	got, err := r.Get(t.Context(), keys)
+	if !errors.Is(err, ErrPartial) {
+		t.Fatalf("Get with a dead master: error %v; want ErrPartial", err)
+	}
+	hits := 0
+	for _, v := range got {
+		if v != nil {
+			hits++
+		}
+	}
+	if want := len(keys) - onVictim; hits != want {
+		t.Errorf("Get with a dead master: %d hits; want %d (the %d keys of the live masters)", hits, want, want)
+	}
+	if st := r.Stats(); st.Skipped != 0 {
+		t.Errorf("Stats = %+v; want nothing skipped: the cluster is there", st)
+	}
+
+	c.WaitHealthy(t, 30*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err = r.Get(t.Context(), keys)
+		hits = 0
+		for _, v := range got {
+			if v != nil {
+				hits++
+			}
+		}
+		if err == nil && hits == len(keys) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the failover: %d of %d hits, error %v; want all, no error", hits, len(keys), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := c.MasterOf(t, keys[0]); got == victim {
+		t.Errorf("key served by %s after the failover; want the promoted replica", got)
+	}
+	// Writes reach the new master too.
+	if err := r.Set(t.Context(), []Entry{{Key: keys[0], Value: []byte("new"), TTL: time.Minute, Version: 2}}); err != nil {
+		t.Errorf("Set after the failover: %v", err)
+	}
+	if got, _ := r.Get(t.Context(), keys[:1]); string(got[0]) != "new" {
+		t.Errorf("Get after the failover's Set = %q; want \"new\"", got[0])
+	}
+	if err := r.Delete(t.Context(), keys); err != nil {
+		t.Errorf("Delete after the failover: %v", err)
+	}
+}
