@@ -23,6 +23,7 @@ type config struct {
 	UpstreamURL     string          // "" runs the in-process simulator
 	UpstreamAPIKey  secret
 	RedisURL        secret // "" uses the in-memory cache; may hold a password
+	RedisCluster    bool   // REDIS_MODE=cluster: REDIS_URL names a Redis Cluster's nodes
 	FacadeAPIKeys   []secret
 	AdminAPIKeys    []secret       // authorise /admin/; none: the endpoints are off
 	Tenants         []tenantConfig // the table, or the one tenant the three above make
@@ -98,7 +99,10 @@ func (c config) LogValue() slog.Value {
 		vendors[i] = t.Vendor.Name()
 	}
 	cache := "in-memory"
-	if c.RedisURL != "" {
+	switch {
+	case c.RedisURL != "" && c.RedisCluster:
+		cache = "redis cluster"
+	case c.RedisURL != "":
 		cache = "redis"
 	}
 	return slog.GroupValue(
@@ -200,6 +204,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.UpstreamAPIKey = secret(strings.TrimSpace(getenv("UPSTREAM_API_KEY")))
 	c.RedisURL = secret(strings.TrimSpace(getenv("REDIS_URL")))
+	switch v := strings.TrimSpace(getenv("REDIS_MODE")); v {
+	case "", "single":
+	case "cluster":
+		c.RedisCluster = true
+		if c.RedisURL == "" {
+			p.errs = append(p.errs, "REDIS_MODE: cluster needs REDIS_URL, naming the cluster's nodes")
+		}
+	default:
+		p.fail("REDIS_MODE", v, "single or cluster")
+	}
 	for _, k := range strings.Split(getenv("FACADE_API_KEYS"), ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			c.FacadeAPIKeys = append(c.FacadeAPIKeys, secret(k))

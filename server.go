@@ -259,6 +259,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			Timeout:  cfg.RedisTimeout,
 			Cooldown: offIfZero(cfg.RedisCooldown),
 			Logger:   log,
+			Cluster:  cfg.RedisCluster,
 
 			TracerProvider: tr.provider,
 		})
@@ -271,7 +272,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		if cfg.UpstreamBudget > 0 {
 			// The budget's own connections, so that a busy cache never
 			// holds up a Take.
-			rdb, err := cache.ParseRedisURL(string(cfg.RedisURL), cache.RedisOptions{Timeout: cfg.RedisTimeout, TracerProvider: tr.provider})
+			rdb, err := cache.ParseRedisURL(string(cfg.RedisURL), cache.RedisOptions{Timeout: cfg.RedisTimeout, Cluster: cfg.RedisCluster, TracerProvider: tr.provider})
 			if err != nil {
 				a.Close()
 				return nil, fmt.Errorf("redis: %w", err)
@@ -283,7 +284,11 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 		if err := r.Ping(pctx); err != nil {
 			log.Warn("redis does not answer yet; serving from the upstream until it does", "err", err)
 		} else {
-			log.Info("caching in redis")
+			if cfg.RedisCluster {
+				log.Info("caching in a redis cluster")
+			} else {
+				log.Info("caching in redis")
+			}
 		}
 		cancel()
 	}
@@ -456,7 +461,7 @@ func (a *app) adminHandler(cfg config, log *slog.Logger, tenants map[string]*ten
 	o := admin.Options{Keys: keys, Tenants: targets, Logger: log}
 	if cfg.RedisURL != "" {
 		// A connection of its own, which waits for messages indefinitely.
-		client, err := cache.ParseRedisURL(string(cfg.RedisURL), cache.RedisOptions{Timeout: 5 * time.Second, PoolSize: 2})
+		client, err := cache.ParseRedisURL(string(cfg.RedisURL), cache.RedisOptions{Timeout: 5 * time.Second, PoolSize: 2, Cluster: cfg.RedisCluster})
 		if err != nil {
 			return nil, fmt.Errorf("redis: %w", err)
 		}
