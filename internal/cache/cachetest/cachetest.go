@@ -21,6 +21,10 @@
 // start again, and StartProxy puts a fault-injecting TCP proxy in front of
 // one: tests of Redis failures use these, never the shared server.
 //
+// StartCluster starts a Redis Cluster of private redis-server processes
+// whose nodes a test may kill and restart, and SharedCluster returns one
+// cluster shared by the tests of a process, which Main stops.
+//
 // On Linux the server is also killed when the test process dies.
 package cachetest
 
@@ -123,18 +127,23 @@ func Namespace(t testing.TB) string {
 }
 
 // Main runs the tests of m, stops the redis-server that Redis may have
-// started, and exits with the tests' result. Call it from TestMain.
+// started and the cluster SharedCluster may have started, and exits with
+// the tests' result. Call it from TestMain.
 func Main(m *testing.M) {
 	os.Exit(Run(m))
 }
 
 // Run runs the tests of m, stops the redis-server that Redis may have
-// started, and returns the tests' exit code: Main for a TestMain that has
-// more to check before it exits.
+// started and the cluster SharedCluster may have started, and returns the
+// tests' exit code: Main for a TestMain that has more to check before it
+// exits.
 func Run(m *testing.M) int {
 	code := m.Run()
 	if shared.proc != nil {
 		shared.proc.stop()
+	}
+	if sharedCluster.c != nil {
+		sharedCluster.c.stop()
 	}
 	return code
 }
@@ -275,9 +284,10 @@ func startFree(dir string) (*process, error) {
 }
 
 // start starts a redis-server without persistence on 127.0.0.1:port, with
-// dir as working directory, and waits until it answers PING.
-func start(port int, dir string) (*process, error) {
-	cmd := exec.Command("redis-server",
+// dir as working directory, and waits until it answers PING. The extra
+// arguments follow the defaults, so they may also override them.
+func start(port int, dir string, extra ...string) (*process, error) {
+	args := []string{
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--save", "",
@@ -285,7 +295,8 @@ func start(port int, dir string) (*process, error) {
 		"--daemonize", "no",
 		"--dir", dir,
 		"--loglevel", "warning",
-	)
+	}
+	cmd := exec.Command("redis-server", append(args, extra...)...)
 	p := &process{
 		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 		port:   port,
@@ -341,6 +352,16 @@ func (p *process) stop() {
 			_ = os.RemoveAll(p.dir)
 		}
 	})
+}
+
+// hasExited reports whether p's process has exited.
+func (p *process) hasExited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 // ping sends PING to the Redis at addr over a fresh connection and expects
