@@ -861,6 +861,8 @@ func registerCacheMetrics(reg *prometheus.Registry, c interface{ Stats() cache.S
 		"errors":  func(s cache.Stats) uint64 { return s.Errors },
 		"skipped": func(s cache.Stats) uint64 { return s.Skipped },
 		"corrupt": func(s cache.Stats) uint64 { return s.Corrupt },
+		// Misses that the in-process fallback answered, Redis unable to.
+		"fallback": func(s cache.Stats) uint64 { return s.Fallback },
 	} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Namespace: "customergraph", Subsystem: "cache", Name: name + "_total",

@@ -65,6 +65,9 @@ type Stats struct {
 	Errors  uint64 // failed Redis operations (Get, Set, Delete)
 	Skipped uint64 // Redis operations not sent because Redis kept failing (see RedisOptions.Cooldown)
 	Corrupt uint64 // values that are neither a document nor a link
+	// Fallback counts keys Redis could not answer that the in-process
+	// fallback did (see RedisOptions.Fallback); they count as misses too.
+	Fallback uint64
 	// Evictions counts live entries dropped to respect MemoryOptions.MaxEntries.
 	// It is always zero for Redis.
 	Evictions uint64
@@ -181,7 +184,7 @@ func decode[T string | []byte](raw T, present bool) (doc T, r result) {
 
 // counters are the atomic counters behind Stats.
 type counters struct {
-	hits, misses, errors, skipped, corrupt, evictions atomic.Uint64
+	hits, misses, errors, skipped, corrupt, evictions, fallback atomic.Uint64
 }
 
 func (c *counters) stats() Stats {
@@ -192,6 +195,7 @@ func (c *counters) stats() Stats {
 		Skipped:   c.skipped.Load(),
 		Corrupt:   c.corrupt.Load(),
 		Evictions: c.evictions.Load(),
+		Fallback:  c.fallback.Load(),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,10 +162,13 @@ func (r *Redis) getCluster(ctx context.Context, keys []string) ([][]byte, error)
 	})
 	if err != nil && !errors.Is(err, ErrPartial) {
 		r.n.misses.Add(uint64(len(keys)))
+		if !isSlow(err) && r.fromFallback(keys, out, nil) {
+			return out, fmt.Errorf("cache: get: %w: %w", ErrPartial, err)
+		}
 		return out, fmt.Errorf("cache: get: %w", err)
 	}
 	// What each key reads as: its own reply, or its link's target's.
-	replies := first
+	replies := slices.Clone(first)
 	for j, i := range links {
 		replies[i] = second[j]
 	}
@@ -187,6 +191,19 @@ func (r *Redis) getCluster(ctx context.Context, keys []string) ([][]byte, error)
 	}
 	r.n.record(t)
 	if err != nil {
+		followed := make(map[int]string, len(links))
+		for _, i := range links {
+			followed[i] = first[i].Val()[1:]
+		}
+		r.fromFallback(keys, out, func(i int) (string, bool) {
+			if answered(replies[i].Err()) {
+				return "", false
+			}
+			if target, ok := followed[i]; ok {
+				return target, true // the link was read; its target was not
+			}
+			return keys[i], true
+		})
 		return out, fmt.Errorf("cache: get: %w", err)
 	}
 	return out, nil
@@ -210,8 +227,9 @@ func decodeCmd(c *redis.StringCmd) (string, result) {
 // script that keeps a newer version, run on its one key. A master that
 // had not loaded the script yet is sent its text.
 func (r *Redis) setCluster(ctx context.Context, entries []Entry) error {
+	var cmds []*redis.Cmd
 	err := r.do(ctx, "set", len(entries), func(ctx context.Context) error {
-		cmds := make([]*redis.Cmd, len(entries))
+		cmds = make([]*redis.Cmd, len(entries))
 		versioned := func(e *Entry) bool { return e.Version > 0 && e.Link == "" && !e.Replace }
 		_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i := range entries {
@@ -241,6 +259,12 @@ func (r *Redis) setCluster(ctx context.Context, entries []Entry) error {
 			})
 		}
 		return verdict(cmds)
+	})
+	r.afterSet(entries, func(i int) bool {
+		if cmds == nil || cmds[i] == nil { // not sent: skipped
+			return err != nil
+		}
+		return !answered(cmds[i].Err()) && !isSlow(cmds[i].Err())
 	})
 	if err != nil {
 		return fmt.Errorf("cache: set: %w", err)

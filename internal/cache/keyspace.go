@@ -63,6 +63,12 @@ func NewKeyspace(namespace string) Keyspace {
 	}
 }
 
+// Owns reports whether key is one of k's: a document, an alias, a limit
+// or a persisted query of its namespace.
+func (k Keyspace) Owns(key string) bool {
+	return strings.HasPrefix(key, k.spread) || strings.HasPrefix(key, k.tagged) || strings.HasPrefix(key, k.limits)
+}
+
 // Customer returns the key of the document of the customer id.
 func (k Keyspace) Customer(id string) string {
 	return k.spread + "c:" + id

@@ -31,6 +31,9 @@ func TestKeyspace(t *testing.T) {
 		if want == "" {
 			want = tt.got
 		}
+		if !ks.Owns(tt.got) || NewKeyspace("tenant2").Owns(tt.got) || NewKeyspace("tenant").Owns(tt.got) {
+			t.Errorf("key %q: owned by tenant1 %v, tenant2 %v, tenant %v; want tenant1 only", tt.got, ks.Owns(tt.got), NewKeyspace("tenant2").Owns(tt.got), NewKeyspace("tenant").Owns(tt.got))
+		}
 		if tag := hashTag(tt.got); tag != want {
 			t.Errorf("key %q hashes %q for its slot; want %q", tt.got, tag, want)
 		}

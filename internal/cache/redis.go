@@ -26,6 +26,8 @@ const (
 	DefaultDialTimeout = 250 * time.Millisecond
 	DefaultCooldown    = time.Second
 	DefaultPatience    = 4 * time.Second
+	DefaultFallback    = 10_000
+	DefaultFallbackTTL = 10 * time.Second
 )
 
 // tripTimeouts is how many Timeouts every operation must have failed for
@@ -81,6 +83,25 @@ type RedisOptions struct {
 	// default: slog.Default()
 	Logger *slog.Logger
 
+	// Fallback is how many entries the cache keeps in process memory of
+	// what it could not write to Redis — refused, reset, skipped by the
+	// breaker, or on a cluster master that did not answer — and reads back
+	// only for keys Redis cannot answer: a Redis outage, or the seconds a
+	// cluster takes to promote a replica, then cost one upstream call per
+	// customer instead of one per request. Each entry lives for
+	// FallbackTTL at most; a later write or delete of its key drops it.
+	// Negative: none. Used by NewRedis.
+	//
+	// default: 10_000
+	Fallback int
+
+	// FallbackTTL bounds how long an entry stays in the fallback: what an
+	// instance may serve of its own while Redis cannot tell it of a
+	// change made through another.
+	//
+	// default: 10 seconds
+	FallbackTTL time.Duration
+
 	// Cluster makes ParseRedisURL and DialRedis read the URL as
 	// redis.ParseClusterURL does (redis://h1:7000?addr=h2:7001&addr=h3:7002,
 	// rediss:// and passwords included) and speak to a Redis Cluster:
@@ -115,6 +136,12 @@ func (o RedisOptions) withDefaults() RedisOptions {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Fallback == 0 {
+		o.Fallback = DefaultFallback
+	}
+	if o.FallbackTTL <= 0 {
+		o.FallbackTTL = DefaultFallbackTTL
 	}
 	return o
 }
@@ -207,6 +234,9 @@ type Redis struct {
 	log        limiter
 	n          counters
 	brk        breaker
+	fb         *Memory       // what could not be written; nil: no fallback
+	fbTTL      time.Duration // the longest an entry stays in fb
+	fbUsed     atomic.Bool   // something was ever written to fb
 	probing    atomic.Bool   // a probe goroutine runs
 	done       chan struct{} // closed by Close
 	close      sync.Once
@@ -233,6 +263,10 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 		r.pinger = newClusterClient(&o)
 	}
 	r.log.logger = opts.Logger
+	if opts.Fallback > 0 {
+		r.fb = NewMemory(MemoryOptions{MaxEntries: opts.Fallback, JanitorInterval: opts.FallbackTTL})
+		r.fbTTL = opts.FallbackTTL
+	}
 	if opts.Cooldown > 0 {
 		r.brk.tripAfter = tripTimeouts * opts.Timeout
 	}
@@ -443,6 +477,9 @@ func (r *Redis) Get(ctx context.Context, keys []string) ([][]byte, error) {
 	})
 	if err != nil {
 		r.n.misses.Add(uint64(len(keys)))
+		if !isSlow(err) && r.fromFallback(keys, out, nil) {
+			return out, fmt.Errorf("cache: get: %w: %w", ErrPartial, err)
+		}
 		return out, fmt.Errorf("cache: get: %w", err)
 	}
 	// Two passes over the replies: classify and size, then copy the
@@ -519,6 +556,13 @@ func (r *Redis) Set(ctx context.Context, entries []Entry) error {
 	if r.cluster != nil {
 		return r.setCluster(ctx, entries)
 	}
+	err := r.set(ctx, entries)
+	r.afterSet(entries, func(int) bool { return err != nil && !isSlow(err) })
+	return err
+}
+
+// set is Set on one Redis server.
+func (r *Redis) set(ctx context.Context, entries []Entry) error {
 	if slices.ContainsFunc(entries, func(e Entry) bool { return e.Version > 0 && e.Link == "" }) {
 		keys := make([]string, len(entries))
 		args := make([]any, 0, 3*len(entries))
@@ -565,6 +609,7 @@ func (r *Redis) Delete(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	r.dropFallback(keys)
 	if r.cluster != nil {
 		return r.deleteCluster(ctx, keys)
 	}
@@ -616,9 +661,85 @@ func (r *Redis) Stats() Stats {
 	return r.n.stats()
 }
 
+// fromFallback fills out[i] from the fallback for each key for which
+// unread(i) names the key to look up there (nil: every key, as itself),
+// and reports whether it found any.
+func (r *Redis) fromFallback(keys []string, out [][]byte, unread func(int) (string, bool)) bool {
+	if r.fb == nil || !r.fbUsed.Load() {
+		return false
+	}
+	var idx []int
+	var ask []string
+	for i, k := range keys {
+		if unread != nil {
+			var ok bool
+			if k, ok = unread(i); !ok {
+				continue
+			}
+		}
+		idx, ask = append(idx, i), append(ask, k)
+	}
+	vals, _ := r.fb.Get(context.Background(), ask)
+	found := uint64(0)
+	for j, v := range vals {
+		if v != nil {
+			out[idx[j]] = v
+			found++
+		}
+	}
+	if found > 0 {
+		r.n.fallback.Add(found)
+	}
+	return found > 0
+}
+
+// afterSet keeps entries in the fallback, for at most its TTL, when
+// failed(i) says Redis did not take some of them — all of the batch, as a
+// link kept without its document would be a miss — and else drops their
+// keys from it.
+func (r *Redis) afterSet(entries []Entry, failed func(int) bool) {
+	if r.fb == nil {
+		return
+	}
+	some := false
+	for i := range entries {
+		if failed(i) {
+			some = true
+			break
+		}
+	}
+	if !some {
+		if r.fbUsed.Load() {
+			keys := make([]string, len(entries))
+			for i := range entries {
+				keys[i] = entries[i].Key
+			}
+			_ = r.fb.Delete(context.Background(), keys)
+		}
+		return
+	}
+	keep := make([]Entry, len(entries))
+	for i, e := range entries {
+		e.TTL = min(e.TTL, r.fbTTL)
+		keep[i] = e
+	}
+	r.fbUsed.Store(true)
+	_ = r.fb.Set(context.Background(), keep)
+}
+
+// dropFallback removes keys from the fallback.
+func (r *Redis) dropFallback(keys []string) {
+	if r.fb != nil && r.fbUsed.Load() {
+		_ = r.fb.Delete(context.Background(), keys)
+	}
+}
+
 // Close stops the probe, if any, and closes the Redis client.
 func (r *Redis) Close() error {
 	r.close.Do(func() { close(r.done) })
+	if r.fb != nil {
+		r.fb.Close()
+	}
 	if r.pinger != r.client {
 		r.pinger.Close()
 	}

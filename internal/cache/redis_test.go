@@ -484,3 +484,57 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestFallback: what could not be written to a Redis that is down is read
+// back, by this instance, for keys Redis cannot answer, for FallbackTTL at
+// most; once Redis answers, Redis decides; without a fallback, a miss.
+func TestFallback(t *testing.T) {
+	srv := cachetest.StartServer(t, 0)
+	newCache := func(fallback int) *Redis {
+		r, err := DialRedis("redis://"+srv.Addr, RedisOptions{Timeout: testTimeout, Cooldown: -1, Fallback: fallback, FallbackTTL: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	r, none := newCache(0), newCache(-1)
+	ks := testKeyspace(t)
+	doc, alias, stored := ks.Customer("1"), ks.Alias("email", "a@example.com"), ks.Customer("2")
+	if err := r.Set(t.Context(), []Entry{{Key: stored, Value: []byte("in redis"), TTL: time.Minute}}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	entries := []Entry{{Key: doc, Value: []byte("doc"), TTL: time.Minute, Version: 3}, {Key: alias, Link: doc, TTL: time.Minute}}
+	for _, c := range []*Redis{r, none} {
+		if err := c.Set(t.Context(), entries); err == nil {
+			t.Fatal("Set with Redis down: no error")
+		}
+	}
+	got, err := r.Get(t.Context(), []string{alias, doc, stored})
+	if !errors.Is(err, ErrPartial) || string(got[0]) != "doc" || string(got[1]) != "doc" || got[2] != nil {
+		t.Errorf("Get with Redis down = %q, %v; want doc, doc, a miss and ErrPartial", got, err)
+	}
+	if st := r.Stats(); st.Fallback != 2 || st.Misses != 3 {
+		t.Errorf("Stats = %+v; want 2 fallback hits among 3 misses", st)
+	}
+	if got, err := none.Get(t.Context(), []string{alias, doc}); got[0] != nil || got[1] != nil || errors.Is(err, ErrPartial) {
+		t.Errorf("Get without a fallback = %q, %v; want misses", got, err)
+	}
+	// Deleted: gone from the fallback too.
+	r.Delete(t.Context(), []string{alias})
+	if got, _ := r.Get(t.Context(), []string{alias}); got[0] != nil {
+		t.Errorf("Get of a deleted key = %q; want a miss", got[0])
+	}
+	time.Sleep(400 * time.Millisecond)
+	if got, _ := r.Get(t.Context(), []string{doc}); got[0] != nil {
+		t.Errorf("Get past FallbackTTL = %q; want a miss", got[0])
+	}
+
+	// Redis back: it decides, whatever the fallback holds.
+	r.Set(t.Context(), entries)
+	cachetest.StartServer(t, srv.Port)
+	if got, err := r.Get(t.Context(), []string{doc}); err != nil || got[0] != nil {
+		t.Errorf("Get with Redis back = %q, %v; want Redis's miss", got[0], err)
+	}
+}
