@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"customergraph/internal/cache/cachetest"
 )
 
 const testAdminKey = "test-admin-key-5150"
@@ -79,9 +77,12 @@ func (s *stack) changeOutside(id, email string) {
 // the cache until an operator invalidates it; then every instance sharing
 // the cache answers from the upstream at once, by ID and by every alias,
 // and a remembered miss is forgotten too.
-func TestCacheInvalidation(t *testing.T) {
+func TestCacheInvalidation(t *testing.T) { testCacheInvalidation(t, stackOptions{}) }
+
+func testCacheInvalidation(t *testing.T, o stackOptions) {
 	env := map[string]string{"ADMIN_API_KEYS": testAdminKey}
-	a := newStack(t, stackOptions{env: env})
+	o.env = env
+	a := newStack(t, o)
 	b := newStack(t, stackOptions{upstream: a, env: env})
 	c := a.customers(2)
 	first, second := c[0], c[1]
@@ -100,7 +101,7 @@ func TestCacheInvalidation(t *testing.T) {
 	// answers).
 	ask(a, byID, map[string]any{"id": first.ID})
 	ask(a, byEmail, map[string]any{"e": *first.Email})
-	rdb := cachetest.Client(t)
+	rdb := a.redis()
 	for _, k := range []string{a.keyspace().Customer(first.ID), a.keyspace().Alias("email", *first.Email)} {
 		for deadline := time.Now().Add(5 * time.Second); rdb.Exists(t.Context(), k).Val() == 0; time.Sleep(5 * time.Millisecond) {
 			if time.Now().After(deadline) {

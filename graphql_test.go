@@ -613,8 +613,10 @@ func TestRedisOutage(t *testing.T) {
 	}
 }
 
-func TestTwoInstancesShareRedis(t *testing.T) {
-	a := newStack(t, stackOptions{})
+func TestTwoInstancesShareRedis(t *testing.T) { testTwoInstancesShareRedis(t, stackOptions{}) }
+
+func testTwoInstancesShareRedis(t *testing.T, o stackOptions) {
+	a := newStack(t, o)
 	b := newStack(t, stackOptions{upstream: a})
 	c := a.customers(4)[3]
 	read := func(s *stack, ident string) *struct{ ID, Email string } {

@@ -120,19 +120,16 @@ var pqCustomerVars = map[string]any{"n": "CUST-000007"}
 func pqKeys(t *testing.T, s *stack) (docs []string, index string) {
 	t.Helper()
 	ks := cache.NewKeyspace(cache.Namespace("persisted-queries", s.cfg.CacheNamespace))
-	c := cachetest.Client(t)
-	docs, err := c.Keys(context.Background(), ks.PersistedQuery("*")).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return docs, ks.PersistedQueryIndex()
+	return s.keys(ks.PersistedQuery("*")), ks.PersistedQueryIndex()
 }
 
 // TestAPQAcrossInstances registers a query's hash through one instance and
 // runs it by hash alone through another sharing the Redis and namespace:
 // the second never receives the text.
-func TestAPQAcrossInstances(t *testing.T) {
-	a := newStack(t, stackOptions{})
+func TestAPQAcrossInstances(t *testing.T) { testAPQAcrossInstances(t, stackOptions{}) }
+
+func testAPQAcrossInstances(t *testing.T, o stackOptions) {
+	a := newStack(t, o)
 	b := newStack(t, stackOptions{upstream: a})
 	hash := persisted.Hash(pqCustomerQuery)
 
@@ -161,7 +158,7 @@ func TestAPQAcrossInstances(t *testing.T) {
 	if len(docs) != 1 || !strings.HasSuffix(docs[0], ":"+hash) {
 		t.Errorf("Redis holds %v; want the one document", docs)
 	}
-	if n := cachetest.Client(t).ZCard(context.Background(), index).Val(); n != 1 {
+	if n := a.redis().ZCard(context.Background(), index).Val(); n != 1 {
 		t.Errorf("index holds %d hashes; want 1", n)
 	}
 	if got := b.metric(`customergraph_persisted_queries_total{result="hit"}`); got != 4 {

@@ -263,8 +263,10 @@ func TestUpdateNeverRetried(t *testing.T) {
 // TestRetryAfterPause: after a 429 with Retry-After: 3, no request of any
 // client, on this instance or another sharing its Redis, reaches the
 // upstream for 3s; then calls resume.
-func TestRetryAfterPause(t *testing.T) {
-	a := newStack(t, stackOptions{})
+func TestRetryAfterPause(t *testing.T) { testRetryAfterPause(t, stackOptions{}) }
+
+func testRetryAfterPause(t *testing.T, o stackOptions) {
+	a := newStack(t, o)
 	b := newStack(t, stackOptions{upstream: a})
 	cs := a.customers(12)
 	a.faults(`{"status": 429, "retryAfter": 3, "routes": ["get"]}`)
@@ -412,9 +414,12 @@ func TestBudgetClientShare(t *testing.T) {
 
 // TestBudgetSharedByInstances: two instances sharing a Redis spend one
 // budget.
-func TestBudgetSharedByInstances(t *testing.T) {
+func TestBudgetSharedByInstances(t *testing.T) { testBudgetSharedByInstances(t, stackOptions{}) }
+
+func testBudgetSharedByInstances(t *testing.T, o stackOptions) {
 	env := map[string]string{"UPSTREAM_BUDGET": "4", "UPSTREAM_BUDGET_CLIENT_SHARE": "1"}
-	a := newStack(t, stackOptions{env: env})
+	o.env = env
+	a := newStack(t, o)
 	b := newStack(t, stackOptions{upstream: a, env: env})
 	cs := a.customers(6)
 	spend(t, a, testKey, cs[:2])

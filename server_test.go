@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"customergraph/internal/cache"
 	"customergraph/internal/cache/cachetest"
@@ -41,15 +44,17 @@ type stack struct {
 	url    string
 	logs   *syncBuffer
 	cfg    config
+	opts   stackOptions // as completed by newStack
 }
 
 type stackOptions struct {
 	customers int
-	seed      int64         // the simulator's data set; default 1
-	latency   time.Duration // added to each of the simulator's API requests
-	redisAddr string        // default: the shared test Redis; "memory" for none
-	namespace string        // default: unique to the test
-	upstream  *stack        // share this stack's simulator (and namespace)
+	seed      int64              // the simulator's data set; default 1
+	latency   time.Duration      // added to each of the simulator's API requests
+	redisAddr string             // default: the shared test Redis; "memory" for none
+	cluster   *cachetest.Cluster // a Redis Cluster instead (REDIS_MODE=cluster)
+	namespace string             // default: unique to the test
+	upstream  *stack             // share this stack's simulator (and namespace)
 	env       map[string]string
 	// onUpstream, if set, sees every request the simulator receives
 	// before it is served.
@@ -59,8 +64,12 @@ type stackOptions struct {
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	s := &stack{t: t, logs: &syncBuffer{}}
+	defer func() { s.opts = o }()
 	if o.upstream != nil {
 		s.sim, s.simURL = o.upstream.sim, o.upstream.simURL
+		if o.cluster == nil && o.redisAddr == "" {
+			o.cluster = o.upstream.opts.cluster // the same Redis Cluster
+		}
 		if o.namespace == "" {
 			o.namespace = o.upstream.cfg.CacheNamespace
 		}
@@ -91,9 +100,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		"CACHE_NAMESPACE":  o.namespace,
 		"LOG_LEVEL":        "debug",
 	}
-	switch o.redisAddr {
-	case "memory":
-	case "":
+	switch {
+	case o.cluster != nil:
+		env["REDIS_URL"] = o.cluster.URL()
+		env["REDIS_MODE"] = "cluster"
+	case o.redisAddr == "memory":
+	case o.redisAddr == "":
 		env["REDIS_URL"] = "redis://" + cachetest.Redis(t)
 	default:
 		env["REDIS_URL"] = "redis://" + o.redisAddr
@@ -118,6 +130,50 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	s.url = srv.URL
 	suiteLeaks.owner(srv.URL, t.Name())
 	return s
+}
+
+// redis returns a client of the stack's Redis, or of its Redis Cluster,
+// closed when the test ends: for setting up and inspecting keys.
+func (s *stack) redis() redis.UniversalClient {
+	if s.opts.cluster != nil {
+		return s.opts.cluster.Client(s.t)
+	}
+	if s.opts.redisAddr == "" || s.opts.redisAddr == "memory" {
+		return cachetest.Client(s.t)
+	}
+	c := cachetest.NewClient(s.opts.redisAddr)
+	s.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// keys returns the keys of the stack's Redis matching pattern: on a
+// cluster, those of every master.
+func (s *stack) keys(pattern string) []string {
+	s.t.Helper()
+	c := s.redis()
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok {
+		keys, err := c.Keys(s.t.Context(), pattern).Result()
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		return keys
+	}
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
+	err := cc.ForEachMaster(s.t.Context(), func(ctx context.Context, m *redis.Client) error {
+		ks, err := m.Keys(ctx, pattern).Result()
+		mu.Lock()
+		keys = append(keys, ks...)
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return keys
 }
 
 // keyspace returns the stack's cache keyspace.

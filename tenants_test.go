@@ -231,28 +231,27 @@ func TestTenantsNeverShareCache(t *testing.T) {
 	}
 
 	// Every key written carries one of the two tenants' namespaces.
-	prefixes := []string{
-		cache.KeyPrefix + ":{" + cache.Namespace(truthA.simURL, tiquosim.DefaultAPIKey, s.cfg.CacheNamespace) + "}:",
-		cache.KeyPrefix + ":{" + cache.Namespace(truthB.simURL, tiquosim.DefaultAPIKey, s.cfg.CacheNamespace) + "}:",
-	}
-	assertKeysPrefixed(t, redisSrv.Addr, prefixes)
+	assertKeysOwned(t, redisSrv.Addr, []cache.Keyspace{
+		cache.NewKeyspace(cache.Namespace(truthA.simURL, tiquosim.DefaultAPIKey, s.cfg.CacheNamespace)),
+		cache.NewKeyspace(cache.Namespace(truthB.simURL, tiquosim.DefaultAPIKey, s.cfg.CacheNamespace)),
+	})
 }
 
-// assertKeysPrefixed SCANs the whole Redis at addr and fails for any key
-// that starts with none of prefixes, or if there are no keys at all.
-func assertKeysPrefixed(t *testing.T, addr string, prefixes []string) {
+// assertKeysOwned SCANs the whole Redis at addr and fails for any key
+// that is none of keyspaces', or if one of them has no key at all.
+func assertKeysOwned(t *testing.T, addr string, keyspaces []cache.Keyspace) {
 	t.Helper()
 	rc := cachetest.NewClient(addr)
 	defer rc.Close()
 	ctx := context.Background()
-	n := map[string]int{}
+	n := map[int]int{}
 	iter := rc.Scan(ctx, 0, "*", 1000).Iterator()
 	for iter.Next(ctx) {
 		key := iter.Val()
 		found := false
-		for _, p := range prefixes {
-			if strings.HasPrefix(key, p) {
-				n[p]++
+		for i, ks := range keyspaces {
+			if ks.Owns(key) {
+				n[i]++
 				found = true
 			}
 		}
@@ -263,9 +262,9 @@ func assertKeysPrefixed(t *testing.T, addr string, prefixes []string) {
 	if err := iter.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range prefixes {
-		if n[p] == 0 {
-			t.Errorf("no keys under %s: the check saw nothing", p)
+	for i := range keyspaces {
+		if n[i] == 0 {
+			t.Errorf("no keys of tenant %d: the check saw nothing", i)
 		}
 	}
 }
@@ -377,10 +376,10 @@ func TestPassthrough(t *testing.T) {
 
 	// Every key written carries one of the keys' namespaces (the unknown
 	// key's verification took a token from its own budget).
-	assertKeysPrefixed(t, redisSrv.Addr, []string{
-		cache.KeyPrefix + ":{" + cache.Namespace(sim.simURL, "pass-key-alpha-5d1", s.cfg.CacheNamespace) + "}:",
-		cache.KeyPrefix + ":{" + cache.Namespace(sim.simURL, "pass-key-beta-e07", s.cfg.CacheNamespace) + "}:",
-		cache.KeyPrefix + ":{" + cache.Namespace(sim.simURL, "pass-key-unknown-000", s.cfg.CacheNamespace) + "}:",
+	assertKeysOwned(t, redisSrv.Addr, []cache.Keyspace{
+		cache.NewKeyspace(cache.Namespace(sim.simURL, "pass-key-alpha-5d1", s.cfg.CacheNamespace)),
+		cache.NewKeyspace(cache.Namespace(sim.simURL, "pass-key-beta-e07", s.cfg.CacheNamespace)),
+		cache.NewKeyspace(cache.Namespace(sim.simURL, "pass-key-unknown-000", s.cfg.CacheNamespace)),
 	})
 }
 

@@ -42,14 +42,20 @@ type multiStack struct {
 	cfg     config
 	tenants map[string]*vendorSim // by vendor name
 	logs    *syncBuffer
-	table   string // the TENANTS of the facade
-	redis   string // its Redis address
+	table   string             // the TENANTS of the facade
+	redis   string             // its Redis address
+	cluster *cachetest.Cluster // or its Redis Cluster
 	env     map[string]string
 }
 
 func (m *multiStack) redisURL() string { return "redis://" + m.redis }
 
-func (m *multiStack) redisClient() redis.UniversalClient { return cachetest.Client(m.t) }
+func (m *multiStack) redisClient() redis.UniversalClient {
+	if m.cluster != nil {
+		return m.cluster.Client(m.t)
+	}
+	return cachetest.Client(m.t)
+}
 
 // newMultiStack starts a simulator of customers customers for each vendor
 // named and a facade with a tenant for each, named after its vendor.
@@ -70,6 +76,8 @@ type multiOptions struct {
 	// reuse, if set, serves the simulators of that stack (with a cache
 	// namespace of this stack's own) instead of starting new ones.
 	reuse *multiStack
+	// cluster, if set, is the facade's Redis (REDIS_MODE=cluster).
+	cluster *cachetest.Cluster
 }
 
 // newMultiStackWith is newMultiStack with options.
@@ -114,12 +122,17 @@ func newMultiStackWith(t *testing.T, o multiOptions) *multiStack {
 		rows = append(rows, row)
 	}
 	table, _ := json.Marshal(map[string]any{"tenants": rows})
-	m.table, m.redis = string(table), cachetest.Redis(t)
+	m.table = string(table)
 	env := map[string]string{
 		"TENANTS":         string(table),
-		"REDIS_URL":       "redis://" + m.redis,
 		"CACHE_NAMESPACE": cachetest.Namespace(t),
 		"LOG_LEVEL":       "debug",
+	}
+	if m.cluster = o.cluster; m.cluster != nil {
+		env["REDIS_URL"], env["REDIS_MODE"] = m.cluster.URL(), "cluster"
+	} else {
+		m.redis = cachetest.Redis(t)
+		env["REDIS_URL"] = "redis://" + m.redis
 	}
 	for k, v := range o.env {
 		env[k] = v
@@ -139,7 +152,7 @@ func newMultiStackWith(t *testing.T, o multiOptions) *multiStack {
 // same deployment.
 func (m *multiStack) twin(env map[string]string) *multiStack {
 	m.t.Helper()
-	w := &multiStack{t: m.t, tenants: m.tenants, logs: &syncBuffer{}, table: m.table, redis: m.redis, env: map[string]string{}}
+	w := &multiStack{t: m.t, tenants: m.tenants, logs: &syncBuffer{}, table: m.table, redis: m.redis, cluster: m.cluster, env: map[string]string{}}
 	for k, v := range m.env {
 		w.env[k] = v
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"customergraph/internal/cache"
+	"customergraph/internal/cache/cachetest"
 )
 
 // xtrakitRecord is what the tests read of an Xtrakit record straight from
@@ -169,8 +170,12 @@ func TestXtrakitTimeZone(t *testing.T) {
 // TestXtrakitIndexedLookups: Xtrakit has no lookup by email or phone; the
 // facade answers from its alias index, refreshed from the one list at
 // most once per NEGATIVE_CACHE_TTL, shared by concurrent requests.
-func TestXtrakitIndexedLookups(t *testing.T) {
-	m := newMultiStack(t, 60, "xtrakit")
+func TestXtrakitIndexedLookups(t *testing.T) { testXtrakitIndexedLookups(t, nil) }
+
+// testXtrakitIndexedLookups is TestXtrakitIndexedLookups on one Redis, or
+// on cluster unless it is nil.
+func testXtrakitIndexedLookups(t *testing.T, cluster *cachetest.Cluster) {
+	m := newMultiStackWith(t, multiOptions{customers: 60, vendors: []string{"xtrakit"}, cluster: cluster})
 	x := m.tenants["xtrakit"]
 	cs := x.customers()
 	x.reset()
@@ -263,10 +268,11 @@ func TestXtrakitIndexedLookups(t *testing.T) {
 // Redis and namespace.
 func newMultiStackShared(t *testing.T, m *multiStack) *multiStack {
 	t.Helper()
-	s := newStack(t, stackOptions{redisAddr: strings.TrimPrefix(m.redisURL(), "redis://"), namespace: m.cfg.CacheNamespace, env: map[string]string{
+	o := stackOptions{redisAddr: m.redis, cluster: m.cluster, namespace: m.cfg.CacheNamespace, env: map[string]string{
 		"TENANTS": m.table, "UPSTREAM_URL": "", "UPSTREAM_API_KEY": "", "FACADE_API_KEYS": "",
-	}})
-	return &multiStack{t: t, url: s.url, cfg: s.cfg, tenants: m.tenants, logs: s.logs, table: m.table, redis: m.redis}
+	}}
+	s := newStack(t, o)
+	return &multiStack{t: t, url: s.url, cfg: s.cfg, tenants: m.tenants, logs: s.logs, table: m.table, redis: m.redis, cluster: m.cluster}
 }
 
 func TestXtrakitWalkAndGroups(t *testing.T) {

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"customergraph/internal/cache/cachetest"
+)
+
+// TestClusterSharedByInstances: facades on one Redis Cluster share what
+// they share on one Redis server — records and aliases, the upstream
+// budget, a 429's pause, persisted queries, invalidations and Xtrakit's
+// alias index — by the same tests.
+func TestClusterSharedByInstances(t *testing.T) {
+	c := cachetest.SharedCluster(t)
+	o := stackOptions{cluster: c}
+	t.Run("records and aliases", func(t *testing.T) { testTwoInstancesShareRedis(t, o) })
+	t.Run("budget", func(t *testing.T) { testBudgetSharedByInstances(t, o) })
+	t.Run("429 pause", func(t *testing.T) { testRetryAfterPause(t, o) })
+	t.Run("persisted queries", func(t *testing.T) { testAPQAcrossInstances(t, o) })
+	t.Run("invalidation", func(t *testing.T) { testCacheInvalidation(t, o) })
+	t.Run("Xtrakit alias index", func(t *testing.T) { testXtrakitIndexedLookups(t, c) })
+}
+
+// TestClusterSpreadsTenantKeys: the records and aliases of one tenant,
+// cached through the facade, are on every master of the cluster.
+func TestClusterSpreadsTenantKeys(t *testing.T) {
+	c := cachetest.SharedCluster(t)
+	s := newStack(t, stackOptions{cluster: c, customers: 120, env: map[string]string{"UPSTREAM_BUDGET": "0"}})
+	cs := s.customers(60)
+	var q strings.Builder
+	q.WriteString("{")
+	for i, cu := range cs {
+		fmt.Fprintf(&q, " e%d: customer(email: %q) { id }", i, *cu.Email)
+	}
+	q.WriteString(" }")
+	if r := s.post(q.String(), nil); len(r.Errors) > 0 {
+		t.Fatalf("60 lookups: errors %+v", r.Errors)
+	}
+	ks := s.keyspace()
+	pattern := strings.TrimSuffix(ks.Customer(""), "c:") + "*"
+	var per map[string]int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		per = keysPerMaster(t, c, pattern)
+		total := 0
+		for _, n := range per {
+			total += n
+		}
+		if total >= 4*len(cs) || time.Now().After(deadline) { // a record, its email, phone and number
+			break
+		}
+	}
+	masters := c.Masters(t)
+	for _, m := range masters {
+		if per[m] == 0 {
+			t.Errorf("master %s holds none of the tenant's keys (%v); want some on each of the %d masters", m, per, len(masters))
+		}
+	}
+	t.Logf("the tenant's keys per master: %v", per)
+}
+
+// keysPerMaster counts the keys matching pattern on each master of c.
+func keysPerMaster(t *testing.T, c *cachetest.Cluster, pattern string) map[string]int {
+	t.Helper()
+	var mu sync.Mutex
+	per := map[string]int{}
+	err := c.Client(t).ForEachMaster(t.Context(), func(ctx context.Context, m *redis.Client) error {
+		keys, err := m.Keys(ctx, pattern).Result()
+		mu.Lock()
+		per[m.Options().Addr] = len(keys)
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return per
+}
+
+// failoverPhase holds the requests of one phase of TestClusterFailover.
+type failoverPhase struct {
+	name      string
+	latencies []time.Duration
+	failures  []string
+	upstream  int64 // upstream calls made during the phase
+}
+
+func (p *failoverPhase) quantile(q float64) time.Duration {
+	if len(p.latencies) == 0 {
+		return 0
+	}
+	s := slices.Clone(p.latencies)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// TestClusterFailover: two facades on a 3-master, 3-replica cluster, under
+// a bounded load of lookups by email and by customer number; one master
+// is killed. Every query is answered, while its slots move (from the
+// upstream, once per customer and instance, then from the fallback) and
+// after (from the cache again): the cluster client follows the new
+// topology by itself. The latencies of each phase are logged.
+func TestClusterFailover(t *testing.T) {
+	c := cachetest.StartCluster(t, cachetest.ClusterOptions{})
+	env := map[string]string{"UPSTREAM_BUDGET": "0"}
+	a := newStack(t, stackOptions{cluster: c, customers: 300, env: env})
+	b := newStack(t, stackOptions{upstream: a, env: env})
+	cs := a.customers(150)
+	const byEmail = `query($v: String!) { customer(email: $v) { id } }`
+	const byNumber = `query($v: String!) { customer(customerNumber: $v) { id } }`
+	ask := func(s *stack, i int, email bool) (string, error) {
+		q, v := byNumber, cs[i].CustomerNumber
+		if email {
+			q, v = byEmail, *cs[i].Email
+		}
+		var out struct{ Customer *struct{ ID string } }
+		r := s.post(q, map[string]any{"v": v})
+		if err := json.Unmarshal(r.Data, &out); err != nil || len(r.Errors) > 0 || out.Customer == nil || out.Customer.ID != cs[i].ID {
+			return "", fmt.Errorf("%s: data %s, errors %+v", v, r.Data, r.Errors)
+		}
+		return out.Customer.ID, nil
+	}
+	// Warm: every customer by both keys, then every write replicated.
+	for i := range cs {
+		for _, email := range []bool{true, false} {
+			if _, err := ask(a, i, email); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	waitCached(t, a, cs)
+	if err := c.Client(t).ForEachMaster(t.Context(), func(ctx context.Context, m *redis.Client) error {
+		return m.Do(ctx, "wait", 1, 2000).Err()
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	var (
+		mu     sync.Mutex
+		phase  *failoverPhase
+		phases []*failoverPhase
+	)
+	begin := func(name string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if phase != nil {
+			phase.upstream = a.stats().Total
+		}
+		a.resetStats()
+		phase = &failoverPhase{name: name}
+		phases = append(phases, phase)
+	}
+	begin("before")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				s := a
+				if n%2 == 1 {
+					s = b
+				}
+				t0 := time.Now()
+				_, err := ask(s, rng.IntN(len(cs)), rng.IntN(2) == 0)
+				d := time.Since(t0)
+				mu.Lock()
+				phase.latencies = append(phase.latencies, d)
+				if err != nil {
+					phase.failures = append(phase.failures, err.Error())
+				}
+				mu.Unlock()
+				time.Sleep(2 * time.Millisecond) // bounded: six clients, each pausing between queries
+			}
+		})
+	}
+	time.Sleep(1500 * time.Millisecond)
+	victim := c.MasterOf(t, a.keyspace().Customer(cs[0].ID))
+	begin("master killed, slots moving")
+	killed := time.Now()
+	c.Kill(t, victim)
+	c.WaitHealthy(t, 30*time.Second)
+	failover := time.Since(killed)
+	begin("after the failover")
+	time.Sleep(2 * time.Second)
+	close(stop)
+	wg.Wait()
+	mu.Lock()
+	phase.upstream = a.stats().Total
+	mu.Unlock()
+	for _, s := range []*stack{a, b} {
+		t.Logf("cache: hits %v, misses %v, fallback %v, errors %v, skipped %v", s.metric("customergraph_cache_hits_total"), s.metric("customergraph_cache_misses_total"),
+			s.metric("customergraph_cache_fallback_total"), s.metric("customergraph_cache_errors_total"), s.metric("customergraph_cache_skipped_total"))
+	}
+	t.Logf("one master of three killed; the cluster was whole again %v later (cluster-node-timeout 1s)", failover.Round(time.Millisecond))
+	t.Logf("%-28s %8s %8s %9s %9s %9s %9s", "phase", "queries", "failed", "p50", "p99", "max", "upstream")
+	for _, p := range phases {
+		t.Logf("%-28s %8d %8d %9v %9v %9v %9d", p.name, len(p.latencies), len(p.failures),
+			p.quantile(0.5).Round(10*time.Microsecond), p.quantile(0.99).Round(10*time.Microsecond),
+			p.quantile(1).Round(10*time.Microsecond), p.upstream)
+	}
+	for _, p := range phases {
+		if len(p.latencies) < 50 {
+			t.Errorf("phase %q: %d queries; want a load", p.name, len(p.latencies))
+		}
+		if len(p.failures) > 0 {
+			t.Errorf("phase %q: %d of %d queries failed; want none, e.g. %s", p.name, len(p.failures), len(p.latencies), p.failures[0])
+		}
+	}
+	if phases[0].upstream != 0 {
+		t.Errorf("before the kill: %d upstream calls; want 0, all warm", phases[0].upstream)
+	}
+	// While the slots move, what the dead master held is fetched once per
+	// instance and kept in its fallback: at most one call per instance
+	// and lookup key, not one per request.
+	if p := phases[1]; p.upstream > int64(2*2*len(cs)) {
+		t.Errorf("while the slots moved: %d upstream calls for %d queries; want at most %d, each customer's keys fetched once per instance", p.upstream, len(p.latencies), 2*2*len(cs))
+	}
+
+	// Caching resumed: every customer, by both keys, from the cache (the
+	// promoted replica's copy, or what was cached again since), through
+	// both instances; and a new customer is cached on the new topology.
+	a.resetStats()
+	for i := range cs {
+		for _, email := range []bool{true, false} {
+			if _, err := ask(b, i, email); err != nil {
+				t.Errorf("after the failover: %v", err)
+			}
+		}
+	}
+	if st := a.stats(); st.Total != 0 {
+		t.Errorf("after the failover, %d warm lookups cost %d upstream calls; want 0", 2*len(cs), st.Total)
+	}
+	fresh := a.customers(160)[150:]
+	for _, cu := range fresh {
+		a.lookup(testKey, cu.ID)
+	}
+	waitCached(t, a, fresh)
+	a.resetStats()
+	for _, cu := range fresh {
+		if r := b.lookup(testKey, cu.ID); !found(r, cu.ID) {
+			t.Errorf("new customer %s after the failover: errors %+v", cu.ID, r.Errors)
+		}
+	}
+	if st := a.stats(); st.Total != 0 {
+		t.Errorf("customers first cached after the failover cost %d upstream calls when read again; want 0", st.Total)
+	}
+}
+
+// waitCached waits (up to 10s) until every record of cs is in s's cache:
+// the write-backs land after the answers.
+func waitCached(t *testing.T, s *stack, cs []simCustomer) {
+	t.Helper()
+	rdb := s.redis()
+	for _, cu := range cs {
+		k := s.keyspace().Customer(cu.ID)
+		for deadline := time.Now().Add(10 * time.Second); rdb.Exists(t.Context(), k).Val() == 0; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("customer %s was never cached", cu.ID)
+			}
+		}
+	}
+}
