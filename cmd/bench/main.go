@@ -7,6 +7,7 @@
 //	go run ./cmd/bench -list
 //	go run ./cmd/bench -vendor komerza                # W0, W1 and W2 against Komerza
 //	go run ./cmd/bench -peer-cmd 'node /path/to/server.mjs' -peer-name other
+//	go run ./cmd/bench -redis-mode cluster -workloads W1-warm,W3
 //
 // It builds the facade and the simulator (cmd/upstream-sim) into a
 // temporary directory and starts them, and a redis-server, as separate
@@ -29,6 +30,11 @@
 // W1-cold and W2 have variants for every vendor, and their rows are named
 // after it, e.g. "W1-warm (komerza)"; the other workloads are Tiquo's, so
 // "all" leaves them out and naming one is an error.
+//
+// -redis-mode cluster runs the facade on a Redis Cluster (REDIS_MODE=cluster):
+// one of three masters with a replica each that bench starts itself, or the
+// cluster -redis names a node of. Redis cmds/req is then summed over the
+// masters.
 //
 // -peer-cmd (or -peer, the URL of one already running) runs the workloads
 // whose documents need only the common part of a customer schema (see
@@ -89,6 +95,7 @@ type config struct {
 	facadePID int
 	simURL    string
 	redisAddr string
+	redisMode string // redisSingle or redisCluster
 	facadeKey string
 	simKey    string
 
@@ -128,7 +135,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.facadeURL, "facade", "", "use this running facade (http://127.0.0.1:port) instead of starting one; needs -sim")
 	fs.IntVar(&c.facadePID, "facade-pid", 0, "with -facade: its process ID, to report its peak RSS")
 	fs.StringVar(&c.simURL, "sim", "", "use this running simulator (http://127.0.0.1:port) instead of starting one")
-	fs.StringVar(&c.redisAddr, "redis", "", "use this running Redis (127.0.0.1:port) instead of starting redis-server; with -peer or -peer-cmd, bench empties its database 0 (FLUSHDB) before every run, so give a Redis of its own")
+	fs.StringVar(&c.redisAddr, "redis", "", "use this running Redis (127.0.0.1:port; with -redis-mode cluster, a node of the cluster) instead of starting redis-server; with -peer or -peer-cmd, bench empties its database 0 (FLUSHDB) before every run, so give a Redis of its own")
+	fs.StringVar(&c.redisMode, "redis-mode", redisSingle, "single: one redis-server; cluster: a Redis Cluster of 3 masters and 3 replicas started by bench, or the cluster -redis is a node of (the facade runs with REDIS_MODE=cluster)")
 	fs.StringVar(&c.facadeKey, "facade-key", "bench-key", "client key the facade accepts")
 	fs.StringVar(&c.simKey, "sim-key", "sim-key", "API key the simulator accepts")
 	c.peer.register(fs)
@@ -178,6 +186,10 @@ func (c config) check() error {
 		return errors.New("-facade-pid goes with -facade")
 	case c.facadeURL != "" && c.facadeBin != "", c.simURL != "" && c.simBin != "":
 		return errors.New("give a running process (-facade, -sim) or a binary to start (-facade-bin, -sim-bin), not both")
+	case c.redisMode != redisSingle && c.redisMode != redisCluster:
+		return fmt.Errorf("-redis-mode %q: want single or cluster", c.redisMode)
+	case c.redisMode == redisCluster && c.peer.on():
+		return errors.New("-redis-mode cluster runs customergraph alone: the peers compared with -peer or -peer-cmd use one Redis server")
 	}
 	if c.facadeURL != "" {
 		if err := checkLoopbackURL(c.facadeURL); err != nil {
@@ -320,9 +332,12 @@ type bench struct {
 	redisAddr string      // the facade's Redis; "" with -facade and no -redis
 	redis     *redisStats // nil when Redis commands are not counted
 	ownRedis  bool        // bench started the Redis: the facade is its only client
-	facadeBin string      // "" with -facade
-	simBin    string      // "" with -sim
-	customers []simCustomer
+	// redisNodes are the nodes of the Redis Cluster bench started; nil
+	// on one server or a cluster given with -redis.
+	redisNodes []string
+	facadeBin  string // "" with -facade
+	simBin     string // "" with -sim
+	customers  []simCustomer
 	// spare are customers no workload asks for, the warm-up's in peer
 	// mode (see levelStart); they are not in customers.
 	spare []simCustomer
@@ -366,6 +381,10 @@ func (b *bench) header() header {
 		h.Notes = append(h.Notes, "simulator "+b.cfg.simURL+" given with -sim: its latency and size are its own.")
 	}
 	switch {
+	case b.ownRedis && b.cfg.redisMode == redisCluster:
+		h.Notes = append(h.Notes, fmt.Sprintf("Redis: a Redis Cluster of %d masters with %d replica each, started by bench; the facade (REDIS_MODE=cluster) is its only client, so Redis cmds/req, summed over the masters, is the facade's alone.", clusterMasters, clusterReplicas))
+	case b.redis != nil && b.cfg.redisMode == redisCluster:
+		h.Notes = append(h.Notes, "Redis: the Redis Cluster of "+b.cfg.redisAddr+", given with -redis and -redis-mode cluster; Redis cmds/req, summed over its masters, counts every client.")
 	case b.ownRedis && b.cfg.peer.on():
 		h.Notes = append(h.Notes, "Redis: redis-server started by bench; bench starts both servers, one at a time, so Redis cmds/req is the measured server's alone.")
 	case b.ownRedis:

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
@@ -148,15 +149,27 @@ func deref(p *string) string {
 	return *p
 }
 
-// redisStats reads a Redis server's command counters.
+// redisStats reads a Redis server's command counters, or the sum of a
+// Redis Cluster's masters'.
 type redisStats struct {
-	client *redis.Client
+	client  *redis.Client        // one server
+	cluster *redis.ClusterClient // or a cluster
 }
 
-// newRedisStats returns a redisStats for the Redis at addr. Its one
-// connection sends nothing on connect besides the handshake, and only INFO
-// after it, which commandCalls leaves out.
-func newRedisStats(addr string) *redisStats {
+// newRedisStats returns a redisStats for the Redis at addr, or for the
+// cluster addr is a node of. Its connections send nothing on connect
+// besides the handshake, and only INFO after it, which commandCalls leaves
+// out (and, on a cluster, CLUSTER SLOTS, to find the masters).
+func newRedisStats(addr string, cluster bool) *redisStats {
+	if cluster {
+		return &redisStats{cluster: redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs:                    []string{addr},
+			PoolSize:                 1,
+			DisableIdentity:          true,
+			DisableRoutingPolicies:   true,
+			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+		})}
+	}
 	return &redisStats{client: redis.NewClient(&redis.Options{
 		Addr:                     addr,
 		PoolSize:                 1,
@@ -165,23 +178,58 @@ func newRedisStats(addr string) *redisStats {
 	})}
 }
 
-// ping checks that the server answers.
-func (r *redisStats) ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }
+// ping checks that the server, or every master, answers.
+func (r *redisStats) ping(ctx context.Context) error {
+	if r.cluster != nil {
+		return eachMaster(ctx, r.cluster, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
+	}
+	return r.client.Ping(ctx).Err()
+}
 
-// flushDB empties the Redis database (the one both servers use).
-func (r *redisStats) flushDB(ctx context.Context) error { return r.client.FlushDB(ctx).Err() }
+// flushDB empties the Redis database (the one both servers use), on every
+// master of a cluster.
+func (r *redisStats) flushDB(ctx context.Context) error {
+	if r.cluster != nil {
+		return eachMaster(ctx, r.cluster, func(ctx context.Context, m *redis.Client) error { return m.FlushDB(ctx).Err() })
+	}
+	return r.client.FlushDB(ctx).Err()
+}
 
-// commandCalls returns the calls of every command from INFO commandstats.
+// commandCalls returns the calls of every command from INFO commandstats,
+// summed over a cluster's masters.
 func (r *redisStats) commandCalls(ctx context.Context) (map[string]int64, error) {
-	info, err := r.client.Info(ctx, "commandstats").Result()
+	if r.cluster == nil {
+		return commandCallsOf(ctx, r.client)
+	}
+	var mu sync.Mutex
+	sum := map[string]int64{}
+	err := eachMaster(ctx, r.cluster, func(ctx context.Context, m *redis.Client) error {
+		calls, err := commandCallsOf(ctx, m)
+		mu.Lock()
+		for k, v := range calls {
+			sum[k] += v
+		}
+		mu.Unlock()
+		return err
+	})
+	return sum, err
+}
+
+func commandCallsOf(ctx context.Context, c *redis.Client) (map[string]int64, error) {
+	info, err := c.Info(ctx, "commandstats").Result()
 	if err != nil {
 		return nil, fmt.Errorf("redis INFO commandstats: %w", err)
 	}
 	return parseCommandStats(info)
 }
 
-// Close closes the connection.
-func (r *redisStats) Close() error { return r.client.Close() }
+// Close closes the connections.
+func (r *redisStats) Close() error {
+	if r.cluster != nil {
+		return r.cluster.Close()
+	}
+	return r.client.Close()
+}
 
 // parseCommandStats parses the output of INFO commandstats into calls per
 // command, e.g. "get" or "client|setinfo". Lines that are not cmdstat_

@@ -28,9 +28,13 @@ func (b *bench) setUp(ctx context.Context, ws []workload) error {
 	switch {
 	case b.cfg.redisAddr != "":
 		b.redisAddr = b.cfg.redisAddr
-		b.redis = newRedisStats(b.redisAddr)
+		b.redis = newRedisStats(b.redisAddr, b.cfg.redisMode == redisCluster)
 		if err := b.redis.ping(ctx); err != nil {
 			return fmt.Errorf("-redis %s does not answer PING: %w", b.redisAddr, err)
+		}
+	case needFacade && b.cfg.ownsFacade() && b.cfg.redisMode == redisCluster:
+		if err := b.startCluster(ctx); err != nil {
+			return err
 		}
 	case needFacade && b.cfg.ownsFacade():
 		if err := b.startRedis(ctx); err != nil {
@@ -132,7 +136,7 @@ func (b *bench) startRedis(ctx context.Context) error {
 		return err
 	}
 	b.redisAddr, b.ownRedis = addr, true
-	b.redis = newRedisStats(addr)
+	b.redis = newRedisStats(addr, false)
 	return waitReady(ctx, c, b.redis.ping)
 }
 
@@ -161,7 +165,6 @@ func (b *bench) startFacade(ctx context.Context, name string) (*facade, error) {
 		"PORT":             port,
 		"UPSTREAM_URL":     b.sim.url,
 		"UPSTREAM_API_KEY": b.cfg.simKey,
-		"REDIS_URL":        "redis://" + b.redisAddr,
 		"FACADE_API_KEYS":  b.cfg.facadeKey,
 		"CACHE_NAMESPACE":  "bench-" + b.runID + "-" + name,
 		"LOG_LEVEL":        "warn",
@@ -171,6 +174,7 @@ func (b *bench) startFacade(ctx context.Context, name string) (*facade, error) {
 	if os.Getenv("UPSTREAM_BUDGET") == "" {
 		set["UPSTREAM_BUDGET"] = "0"
 	}
+	maps.Copy(set, b.facadeRedisEnv())
 	maps.Copy(set, b.cfg.vendor.facadeEnv(b.cfg.store))
 	env := withEnv(os.Environ(), set)
 	c, err := b.procs.start("facade-"+name, b.facadeBin, nil, env)
