@@ -48,8 +48,6 @@ type multiStack struct {
 	env     map[string]string
 }
 
-func (m *multiStack) redisURL() string { return "redis://" + m.redis }
-
 func (m *multiStack) redisClient() redis.UniversalClient {
 	if m.cluster != nil {
 		return m.cluster.Client(m.t)
