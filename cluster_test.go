@@ -275,3 +275,54 @@ func waitCached(t *testing.T, s *stack, cs []simCustomer) {
 		}
 	}
 }
+
+// TestMemoryPerCachedCustomer measures what one cached customer costs a
+// Redis — its record and its aliases (email, phone, customer number) —
+// for the README's sizing section: the used_memory of a private
+// redis-server before and after 800 customers are cached through the
+// facade, each looked up once by email.
+func TestMemoryPerCachedCustomer(t *testing.T) {
+	srv := cachetest.StartServer(t, 0)
+	const n = 800
+	s := newStack(t, stackOptions{redisAddr: srv.Addr, customers: 1000, env: map[string]string{"UPSTREAM_BUDGET": "0"}})
+	cs := s.customers(n)
+	if len(cs) != n {
+		t.Fatalf("%d customers with an email and a phone; want %d", len(cs), n)
+	}
+	rdb := s.redis()
+	used := func() int64 {
+		t.Helper()
+		info := rdb.Info(t.Context(), "memory").Val()
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+				var b int64
+				fmt.Sscan(v, &b)
+				return b
+			}
+		}
+		t.Fatal("INFO memory has no used_memory")
+		return 0
+	}
+	before := used()
+	for i := 0; i < len(cs); i += 100 {
+		var q strings.Builder
+		q.WriteString("{")
+		for j, c := range cs[i:min(i+100, len(cs))] {
+			fmt.Fprintf(&q, " c%d: customer(email: %q) { id }", j, *c.Email)
+		}
+		q.WriteString(" }")
+		if r := s.post(q.String(), nil); len(r.Errors) > 0 {
+			t.Fatalf("lookups: %+v", r.Errors)
+		}
+	}
+	waitCached(t, s, cs)
+	keys := len(s.keys(strings.TrimSuffix(s.keyspace().Customer(""), "c:") + "*"))
+	per := float64(used()-before) / float64(len(cs))
+	t.Logf("%d customers cached as %d keys: %.0f bytes of Redis memory each (used_memory, jemalloc; a replica holds as much again)", len(cs), keys, per)
+	if keys != 4*len(cs) {
+		t.Errorf("%d keys for %d customers; want 4 each: the record, its email, phone and customer number", keys, len(cs))
+	}
+	if per < 200 || per > 8192 {
+		t.Errorf("%.0f bytes per cached customer; want a plausible figure between 200 B and 8 KiB", per)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/goccy/go-yaml"
+	"github.com/redis/go-redis/v9"
 
 	"customergraph/internal/cache/cachetest"
 )
@@ -25,6 +26,12 @@ type composeFile struct {
 		Healthcheck struct {
 			Test []string `yaml:"test"`
 		} `yaml:"healthcheck"`
+		Profiles    []string          `yaml:"profiles"`
+		Environment map[string]string `yaml:"environment"`
+		Volumes     []string          `yaml:"volumes"`
+		Deploy      struct {
+			Replicas int `yaml:"replicas"`
+		} `yaml:"deploy"`
 	} `yaml:"services"`
 }
 
@@ -140,5 +147,99 @@ func TestComposeRedisKeepsBudget(t *testing.T) {
 	s.query(`{ customer(customerNumber: "CUST-000008") { id } }`, nil, nil)
 	if got := remaining(); got > before-1 {
 		t.Errorf("remaining after the eviction = %d; want at most %d: the budget was evicted and refilled", got, before-1)
+	}
+}
+
+// TestComposeClusterProfile: the cluster profile runs three replicas of
+// the facade behind a load balancer, on a Redis Cluster of six nodes made
+// three masters with a replica each; the facades name cluster nodes of the
+// file; and the nodes' settings, on real redis-server processes, make a
+// cluster that a facade with the replicas' environment serves from.
+func TestComposeClusterProfile(t *testing.T) {
+	c := readCompose(t)
+	var nodes []string
+	for name, svc := range c.Services {
+		if strings.HasPrefix(name, "redis-node-") {
+			nodes = append(nodes, name)
+			if !slices.Equal(svc.Profiles, []string{"cluster"}) {
+				t.Errorf("%s's profiles = %q; want [cluster]", name, svc.Profiles)
+			}
+			for flag, want := range map[string]string{"--cluster-enabled": "yes", "--cluster-require-full-coverage": "no"} {
+				if got := flagValue(svc.Command, flag); got != want {
+					t.Errorf("%s: %s %q; want %q", name, flag, got, want)
+				}
+			}
+			if policy := flagValue(svc.Command, "--maxmemory-policy"); !strings.HasPrefix(policy, "volatile-") {
+				t.Errorf("%s: --maxmemory-policy %q; want a volatile-* policy, which never evicts the budget", name, policy)
+			}
+		}
+	}
+	slices.Sort(nodes)
+	if len(nodes) != 6 {
+		t.Fatalf("cluster nodes %q; want six", nodes)
+	}
+	init := strings.Join(c.Services["redis-cluster-init"].Command, " ")
+	for _, n := range nodes {
+		if !strings.Contains(init, n+":6379") {
+			t.Errorf("redis-cluster-init does not name %s: %s", n, init)
+		}
+	}
+	if !strings.Contains(init, "--cluster create") || !strings.Contains(init, "--cluster-replicas 1") {
+		t.Errorf("redis-cluster-init = %s; want redis-cli --cluster create with a replica per master", init)
+	}
+
+	f := c.Services["facade-replicas"]
+	if f.Deploy.Replicas != 3 || f.Environment["REDIS_MODE"] != "cluster" || !slices.Equal(f.Profiles, []string{"cluster"}) {
+		t.Errorf("facade-replicas: %d replicas, REDIS_MODE %q, profiles %q; want 3, cluster, [cluster]", f.Deploy.Replicas, f.Environment["REDIS_MODE"], f.Profiles)
+	}
+	o, err := redis.ParseClusterURL(f.Environment["REDIS_URL"])
+	if err != nil {
+		t.Fatalf("facade-replicas' REDIS_URL: %v", err)
+	}
+	for _, a := range o.Addrs {
+		if host, _, _ := strings.Cut(a, ":"); !slices.Contains(nodes, host) {
+			t.Errorf("REDIS_URL names %s, which is not a node of the file", a)
+		}
+	}
+	if cond, _ := f.DependsOn["redis-cluster-init"].(map[string]any); cond["condition"] != "service_completed_successfully" {
+		t.Errorf("facade-replicas waits for redis-cluster-init with %v; want service_completed_successfully", f.DependsOn["redis-cluster-init"])
+	}
+	lb := c.Services["lb"]
+	if cond, _ := lb.DependsOn["facade-replicas"].(map[string]any); cond["condition"] != "service_healthy" || len(lb.Volumes) != 1 {
+		t.Fatalf("lb: depends on %v, volumes %q; want the healthy replicas and one configuration file", lb.DependsOn, lb.Volumes)
+	}
+	conf, err := os.ReadFile(strings.Split(lb.Volumes[0], ":")[0])
+	if err != nil || !strings.Contains(string(conf), "server facade-replicas:8080") {
+		t.Errorf("the load balancer's configuration (%v) does not balance over facade-replicas:8080", err)
+	}
+
+	// The nodes' own arguments, on a real cluster, and a facade with the
+	// replicas' environment on it (the cluster's addresses being this
+	// machine's): it answers, from the cache the second time.
+	cluster := cachetest.StartCluster(t, cachetest.ClusterOptions{Args: c.Services[nodes[0]].Command[1:]})
+	env := map[string]string{}
+	for k, v := range f.Environment {
+		switch k {
+		case "REDIS_URL", "UPSTREAM_URL", "UPSTREAM_API_KEY", "FACADE_API_KEYS", "ADMIN_API_KEYS", "LOG_FORMAT":
+		default:
+			env[k] = v
+		}
+	}
+	s := newStack(t, stackOptions{cluster: cluster, env: env})
+	if !s.cfg.RedisCluster {
+		t.Fatal("the replicas' environment does not select REDIS_MODE=cluster")
+	}
+	cu := s.customers(1)[0]
+	for i := range 2 {
+		if r := s.lookup(testKey, cu.ID); !found(r, cu.ID) {
+			t.Fatalf("lookup %d: %+v", i, r.Errors)
+		}
+		if i == 0 {
+			waitCached(t, s, []simCustomer{cu})
+			s.resetStats()
+		}
+	}
+	if st := s.stats(); st.Total != 0 {
+		t.Errorf("the second lookup cost %d upstream calls; want 0", st.Total)
 	}
 }

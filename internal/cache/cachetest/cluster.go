@@ -46,6 +46,10 @@ type ClusterOptions struct {
 	// master is failed over to one of its replicas: 1s if 0, for fast
 	// failovers in tests.
 	NodeTimeout time.Duration
+	// Args are more redis-server arguments for every node, after the
+	// package's own (so a later one of the same name wins), such as a
+	// deployment's, to check them on a real cluster.
+	Args []string
 }
 
 // clusterConfig is a ClusterOptions with its defaults applied.
@@ -53,11 +57,12 @@ type clusterConfig struct {
 	masters     int
 	replicas    int // per master, 0 for none
 	nodeTimeout time.Duration
+	args        []string
 }
 
 // config returns o with its defaults applied, or why o is invalid.
 func (o ClusterOptions) config() (clusterConfig, error) {
-	cfg := clusterConfig{masters: o.Masters, replicas: o.Replicas, nodeTimeout: o.NodeTimeout}
+	cfg := clusterConfig{masters: o.Masters, replicas: o.Replicas, nodeTimeout: o.NodeTimeout, args: o.Args}
 	switch {
 	case o.Masters == 0:
 		cfg.masters = 3
@@ -195,6 +200,7 @@ func startCluster(cfg clusterConfig) (*Cluster, error) {
 		},
 		clients: map[string]*redis.Client{},
 	}
+	c.args = append(c.args, cfg.args...)
 	// Another process may take a port between the moment it was found free
 	// and the moment a node listens on it: then try again with new ports.
 	const tries = 3

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -22,7 +23,8 @@ func TestClusterOptions(t *testing.T) {
 	}{
 		{"zero", ClusterOptions{}, clusterConfig{masters: 3, replicas: 1, nodeTimeout: time.Second}, ""},
 		{"no replicas", ClusterOptions{Replicas: -1}, clusterConfig{masters: 3, replicas: 0, nodeTimeout: time.Second}, ""},
-		{"all set", ClusterOptions{Masters: 4, Replicas: 2, NodeTimeout: 500 * time.Millisecond}, clusterConfig{masters: 4, replicas: 2, nodeTimeout: 500 * time.Millisecond}, ""},
+		{"all set", ClusterOptions{Masters: 4, Replicas: 2, NodeTimeout: 500 * time.Millisecond, Args: []string{"--maxmemory", "1mb"}},
+			clusterConfig{masters: 4, replicas: 2, nodeTimeout: 500 * time.Millisecond, args: []string{"--maxmemory", "1mb"}}, ""},
 		{"two masters", ClusterOptions{Masters: 2}, clusterConfig{}, "Masters is 2"},
 		{"negative masters", ClusterOptions{Masters: -1}, clusterConfig{}, "Masters is -1"},
 		{"replicas -2", ClusterOptions{Replicas: -2}, clusterConfig{}, "Replicas is -2"},
@@ -37,7 +39,7 @@ func TestClusterOptions(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got != tt.want {
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("config() = %+v, %v; want %+v, nil", got, err, tt.want)
 			}
 		})
