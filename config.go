@@ -39,6 +39,8 @@ type config struct {
 	StaleIfError          time.Duration
 	RedisTimeout          time.Duration
 	RedisCooldown         time.Duration // 0: never skip a failing Redis
+	RedisFallback         int           // entries kept in memory of what Redis could not take; 0: none
+	RedisFallbackTTL      time.Duration // how long each is kept
 	UpstreamTimeout       time.Duration // per attempt
 	UpstreamConcurrency   int           // attempts in flight at once, per tenant
 	RequestTimeout        time.Duration // per GraphQL request, everything included
@@ -120,6 +122,8 @@ func (c config) LogValue() slog.Value {
 		slog.Duration("staleIfError", c.StaleIfError),
 		slog.Duration("redisTimeout", c.RedisTimeout),
 		slog.Duration("redisCooldown", c.RedisCooldown),
+		slog.Int("redisFallbackEntries", c.RedisFallback),
+		slog.Duration("redisFallbackTTL", c.RedisFallbackTTL),
 		slog.Duration("upstreamTimeout", c.UpstreamTimeout),
 		slog.Duration("requestTimeout", c.RequestTimeout),
 		slog.Int("upstreamConcurrency", c.UpstreamConcurrency),
@@ -146,14 +150,16 @@ func (c config) LogValue() slog.Value {
 // loadConfig reads the configuration through getenv (os.Getenv in main).
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
-		Port:            8080,
-		CacheTTL:        5 * time.Minute,
-		NegativeTTL:     30 * time.Second,
-		StaleIfError:    time.Hour,
-		RedisTimeout:    50 * time.Millisecond,
-		RedisCooldown:   time.Second,
-		UpstreamTimeout: 3 * time.Second,
-		RequestTimeout:  8 * time.Second,
+		Port:             8080,
+		CacheTTL:         5 * time.Minute,
+		NegativeTTL:      30 * time.Second,
+		StaleIfError:     time.Hour,
+		RedisTimeout:     50 * time.Millisecond,
+		RedisCooldown:    time.Second,
+		RedisFallback:    10_000,
+		RedisFallbackTTL: 10 * time.Second,
+		UpstreamTimeout:  3 * time.Second,
+		RequestTimeout:   8 * time.Second,
 
 		UpstreamConcurrency: 64,
 
@@ -230,6 +236,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p.duration("STALE_IF_ERROR", &c.StaleIfError, 0, 7*24*time.Hour)
 	p.duration("REDIS_TIMEOUT", &c.RedisTimeout, time.Millisecond, 10*time.Second)
 	p.duration("REDIS_COOLDOWN", &c.RedisCooldown, 0, time.Hour)
+	p.int("REDIS_FALLBACK_ENTRIES", &c.RedisFallback, 0, 10_000_000)
+	p.duration("REDIS_FALLBACK_TTL", &c.RedisFallbackTTL, time.Second, time.Hour)
 	p.duration("UPSTREAM_TIMEOUT", &c.UpstreamTimeout, 10*time.Millisecond, 5*time.Minute)
 	p.duration("REQUEST_TIMEOUT", &c.RequestTimeout, 100*time.Millisecond, 10*time.Minute)
 	p.int("UPSTREAM_CONCURRENCY", &c.UpstreamConcurrency, 1, 10_000)

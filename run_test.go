@@ -285,6 +285,10 @@ func TestConfigErrors(t *testing.T) {
 		{map[string]string{"INTROSPECTION": "maybe"}, "INTROSPECTION"},
 		{map[string]string{"LOG_LEVEL": "loud", "LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{map[string]string{"REDIS_COOLDOWN": "soon"}, "REDIS_COOLDOWN"},
+		{map[string]string{"REDIS_MODE": "sharded"}, `REDIS_MODE="sharded": want single or cluster`},
+		{map[string]string{"REDIS_MODE": "cluster"}, "REDIS_MODE: cluster needs REDIS_URL"},
+		{map[string]string{"REDIS_FALLBACK_ENTRIES": "-1"}, "REDIS_FALLBACK_ENTRIES"},
+		{map[string]string{"REDIS_FALLBACK_TTL": "10ms"}, "REDIS_FALLBACK_TTL"},
 		{map[string]string{"UPSTREAM_VENDOR": "shopify"}, `vendor "shopify": want tiquo, komerza or xtrakit`},
 		{map[string]string{"UPSTREAM_VENDOR": "xtrakit", "XTRAKIT_TIME_ZONE": "Mars/Olympus"}, "not an IANA time zone"},
 		{map[string]string{"XTRAKIT_TIME_ZONE": "Africa/Accra"}, "timeZone is for xtrakit tenants only"},
@@ -306,8 +310,9 @@ func TestConfigErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 8080 || c.CacheTTL != 5*time.Minute || !c.Introspection || c.RedisCooldown != time.Second || c.Tenants[0].Vendor != "TIQUO" {
-		t.Errorf("defaults = %+v; want port 8080, TTL 5m, introspection on, Redis cooldown 1s, vendor Tiquo", c)
+	if c.Port != 8080 || c.CacheTTL != 5*time.Minute || !c.Introspection || c.RedisCooldown != time.Second || c.Tenants[0].Vendor != "TIQUO" ||
+		c.RedisCluster || c.RedisFallback != 10_000 || c.RedisFallbackTTL != 10*time.Second {
+		t.Errorf("defaults = %+v; want port 8080, TTL 5m, introspection on, Redis cooldown 1s, vendor Tiquo, one Redis, a fallback of 10,000 entries for 10s", c)
 	}
 	// Two Komerza tenants of one key differ by store, and are two
 	// accounts; the same store twice is one.

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -260,6 +261,9 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			Cooldown: offIfZero(cfg.RedisCooldown),
 			Logger:   log,
 			Cluster:  cfg.RedisCluster,
+
+			Fallback:    cmp.Or(cfg.RedisFallback, -1),
+			FallbackTTL: cfg.RedisFallbackTTL,
 
 			TracerProvider: tr.provider,
 		})
