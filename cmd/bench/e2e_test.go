@@ -68,6 +68,44 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
+// TestEndToEndCluster runs W1-warm on a Redis Cluster that bench starts
+// (-redis-mode cluster): every request from the cache, the Redis commands
+// counted over the masters, and the report saying where they ran.
+func TestEndToEndCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts the facade, the simulator and six Redis nodes")
+	}
+	for _, bin := range []string{"redis-server", "redis-cli"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if os.Getenv("CI") != "" || os.Getenv("CUSTOMERGRAPH_REQUIRE_REDIS") != "" {
+				t.Fatalf("CI (or CUSTOMERGRAPH_REQUIRE_REDIS) is set but there is no %s on PATH", bin)
+			}
+			t.Skipf("no %s on PATH", bin)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	b := runBench(ctx, t, []string{"-redis-mode", "cluster", "-workloads", "W1-warm", "-n", "300", "-duration", "10s", "-c", "8",
+		"-customers", "1000", "-latency", "0"}, "| W1-warm ", "a Redis Cluster of 3 masters with 1 replica each")
+	var rep struct {
+		Rows []row `json:"rows"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 1 {
+		t.Fatalf("%d rows, want 1", len(rep.Rows))
+	}
+	r := rep.Rows[0]
+	if r.Requests != 300 || r.Failed != 0 || r.Upstream == nil || r.Upstream.Total != 0 {
+		t.Errorf("W1-warm on a cluster: %d requests, %d failed, upstream %+v; want 300, 0 and no upstream call", r.Requests, r.Failed, r.Upstream)
+	}
+	// A lookup by email on a cluster: the alias, then its record.
+	if r.RedisCommands == nil || *r.RedisCommands < 2*300 {
+		t.Errorf("W1-warm on a cluster: %v Redis commands over the masters; want two GETs per request", r.RedisCommands)
+	}
+}
+
 // TestEndToEndSideBySide runs W1-warm and W1-cold side by side with a
 // second customergraph process as the peer, started by -peer-cmd through
 // sh with the environment bench gives it. The peer keeps one cache

@@ -29,6 +29,8 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-customers", "10"}, "-customers"},
 		{[]string{"-latency", "-1ms"}, "-latency"},
 		{[]string{"extra"}, "unexpected"},
+		{[]string{"-redis-mode", "sharded"}, "want single or cluster"},
+		{[]string{"-redis-mode", "cluster", "-peer", "http://127.0.0.1:4000/graphql"}, "runs customergraph alone"},
 	} {
 		_, err := parseFlags(tc.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -54,5 +56,19 @@ func TestProxyModeIsHidden(t *testing.T) {
 	}
 	if err := runProxy(t.Context(), []string{"-serve-proxy", "127.0.0.1:0", "-proxy-target", "http://example.com"}, io.Discard); err == nil {
 		t.Error("the proxy forwards to a non-loopback target")
+	}
+}
+
+func TestClusterURL(t *testing.T) {
+	for _, tc := range []struct {
+		addrs []string
+		want  string
+	}{
+		{[]string{"127.0.0.1:7000"}, "redis://127.0.0.1:7000"},
+		{[]string{"127.0.0.1:7000", "127.0.0.1:7001", "127.0.0.1:7002"}, "redis://127.0.0.1:7000?addr=127.0.0.1:7001&addr=127.0.0.1:7002"},
+	} {
+		if got := clusterURL(tc.addrs); got != tc.want {
+			t.Errorf("clusterURL(%q) = %q; want %q", tc.addrs, got, tc.want)
+		}
 	}
 }
