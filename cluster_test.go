@@ -326,3 +326,59 @@ func TestMemoryPerCachedCustomer(t *testing.T) {
 		t.Errorf("%.0f bytes per cached customer; want a plausible figure between 200 B and 8 KiB", per)
 	}
 }
+
+// TestClusterCredentials: a cluster whose nodes require a user and a
+// password is served with them from REDIS_URL; the password never reaches a
+// log or a response (the suite's leak check), and a wrong one degrades to
+// the upstream without failing a query.
+func TestClusterCredentials(t *testing.T) {
+	c := cachetest.SharedCluster(t)
+	user, pw := "cg-"+randomHex(4), "pw-"+randomHex(12)
+	for _, addr := range c.Addrs() {
+		n := cachetest.NewClient(addr)
+		err := n.Do(t.Context(), "acl", "setuser", user, "on", ">"+pw, "~*", "&*", "+@all").Err()
+		n.Close()
+		if err != nil {
+			t.Fatalf("ACL SETUSER on %s: %v", addr, err)
+		}
+	}
+	withCreds := func(pass string) string {
+		return strings.Replace(c.URL(), "redis://", "redis://"+user+":"+pass+"@", 1)
+	}
+	for _, tt := range []struct {
+		name, url string
+		cached    bool
+	}{
+		{"right password", withCreds(pw), true},
+		{"wrong password", withCreds("not-" + pw), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStack(t, stackOptions{env: map[string]string{"REDIS_MODE": "cluster", "REDIS_URL": tt.url, "UPSTREAM_BUDGET": "0"}})
+			cu := s.customers(1)[0]
+			for i := range 2 {
+				if r := s.lookup(testKey, cu.ID); !found(r, cu.ID) {
+					t.Fatalf("lookup %d: %+v", i, r.Errors)
+				}
+				if i == 0 && tt.cached {
+					rdb := c.Client(t)
+					k := s.keyspace().Customer(cu.ID)
+					for deadline := time.Now().Add(5 * time.Second); rdb.Exists(t.Context(), k).Val() == 0; time.Sleep(5 * time.Millisecond) {
+						if time.Now().After(deadline) {
+							t.Fatal("the customer was never cached")
+						}
+					}
+				}
+				if i == 0 {
+					s.resetStats()
+				}
+			}
+			calls := s.stats().Total
+			if tt.cached && calls != 0 {
+				t.Errorf("second lookup cost %d upstream calls; want 0, from the cluster", calls)
+			}
+			if !tt.cached && strings.Contains(s.logs.String(), pw) {
+				t.Error("the log holds the password")
+			}
+		})
+	}
+}

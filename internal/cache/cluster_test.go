@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -284,5 +285,38 @@ func TestClusterMasterDies(t *testing.T) {
 	}
 	if err := r.Delete(t.Context(), keys); err != nil {
 		t.Errorf("Delete after the failover: %v", err)
+	}
+}
+
+// TestParseClusterURL: REDIS_MODE=cluster reads the URL as go-redis's
+// ParseClusterURL does — TLS, a user and password, every node — and tunes
+// the client for a cache; a bad URL's error does not quote the password.
+func TestParseClusterURL(t *testing.T) {
+	client, err := ParseRedisURL("rediss://cg-user:s3cret-pw@h1.example:7000?addr=h2.example:7001&addr=h3.example:7002",
+		RedisOptions{Cluster: true, Timeout: 30 * time.Millisecond, Patience: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	cc, ok := client.(*redis.ClusterClient)
+	if !ok {
+		t.Fatalf("ParseRedisURL with Cluster = %T; want a cluster client", client)
+	}
+	o := cc.Options()
+	if got := strings.Join(o.Addrs, ","); got != "h1.example:7000,h2.example:7001,h3.example:7002" {
+		t.Errorf("Addrs = %s; want the three nodes", got)
+	}
+	if o.TLSConfig == nil || o.Username != "cg-user" || o.Password != "s3cret-pw" {
+		t.Errorf("TLS %v, user %q, password set %v; want TLS and the URL's credentials", o.TLSConfig != nil, o.Username, o.Password != "")
+	}
+	if o.ReadTimeout != time.Second || o.MaxRedirects != clusterRedirects || o.MinRetryBackoff != 0 || o.DialerRetries != 1 || !o.ContextTimeoutEnabled {
+		t.Errorf("options = read timeout %v, redirects %d, backoff %v, dial attempts %d, context timeouts %v; want 1s, %d, none, 1, on",
+			o.ReadTimeout, o.MaxRedirects, o.MinRetryBackoff, o.DialerRetries, o.ContextTimeoutEnabled, clusterRedirects)
+	}
+	for _, bad := range []string{"redis://u:s3cret-pw@h1:7000?dial_timeout=soon", "http://u:s3cret-pw@h1:7000", "redis://u:s3cret-pw@h1:7000/%zz"} {
+		_, err := ParseRedisURL(bad, RedisOptions{Cluster: true})
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("ParseRedisURL(%q) error = %v; want an error without the password", strings.ReplaceAll(bad, "s3cret-pw", "…"), err)
+		}
 	}
 }
