@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"customergraph/internal/cache/cachetest"
 )
 
 const testAdminKey = "test-admin-key-5150"
@@ -237,8 +239,15 @@ func TestCacheInvalidationCacheDown(t *testing.T) {
 // facade keeps in memory (Xtrakit: one unpaginated list), an invalidation
 // made through one instance drops the other's list too, over Redis pub/sub.
 func TestCacheInvalidationReachesEveryInstance(t *testing.T) {
+	testCacheInvalidationReachesEveryInstance(t, nil)
+}
+
+// testCacheInvalidationReachesEveryInstance is
+// TestCacheInvalidationReachesEveryInstance on one Redis, or on cluster
+// unless it is nil.
+func testCacheInvalidationReachesEveryInstance(t *testing.T, cluster *cachetest.Cluster) {
 	env := map[string]string{"ADMIN_API_KEYS": testAdminKey}
-	a := newMultiStackWith(t, multiOptions{customers: 30, vendors: []string{"xtrakit"}, env: env})
+	a := newMultiStackWith(t, multiOptions{customers: 30, vendors: []string{"xtrakit"}, env: env, cluster: cluster})
 	b := a.twin(env)
 	x := a.tenants["xtrakit"]
 	const page = `{ customers(first: 3) { nodes { id email } } }`

@@ -28,6 +28,7 @@ func TestClusterSharedByInstances(t *testing.T) {
 	t.Run("429 pause", func(t *testing.T) { testRetryAfterPause(t, o) })
 	t.Run("persisted queries", func(t *testing.T) { testAPQAcrossInstances(t, o) })
 	t.Run("invalidation", func(t *testing.T) { testCacheInvalidation(t, o) })
+	t.Run("invalidation of in-memory lists, over pub/sub", func(t *testing.T) { testCacheInvalidationReachesEveryInstance(t, c) })
 	t.Run("Xtrakit alias index", func(t *testing.T) { testXtrakitIndexedLookups(t, c) })
 }
 
