@@ -105,14 +105,16 @@ func (p *failoverPhase) quantile(q float64) time.Duration {
 }
 
 // TestClusterFailover: two facades on a 3-master, 3-replica cluster, under
-// a bounded load of lookups by email and by customer number; one master
-// is killed. Every query is answered, while its slots move (from the
+// a bounded load of lookups by email and by customer number; the master
+// holding the tenant's upstream budget is killed. Every query is answered, while its slots move (from the
 // upstream, once per customer and instance, then from the fallback) and
 // after (from the cache again): the cluster client follows the new
 // topology by itself. The latencies of each phase are logged.
 func TestClusterFailover(t *testing.T) {
 	c := cachetest.StartCluster(t, cachetest.ClusterOptions{})
-	env := map[string]string{"UPSTREAM_BUDGET": "0"}
+	// The budget stays on, with room for the whole load, and its master is
+	// the one killed: its script meets the failover too.
+	env := map[string]string{"UPSTREAM_BUDGET": "1000000", "UPSTREAM_BUDGET_CLIENT_SHARE": "1"}
 	a := newStack(t, stackOptions{cluster: c, customers: 300, env: env})
 	b := newStack(t, stackOptions{upstream: a, env: env})
 	cs := a.customers(150)
@@ -190,7 +192,7 @@ func TestClusterFailover(t *testing.T) {
 		})
 	}
 	time.Sleep(1500 * time.Millisecond)
-	victim := c.MasterOf(t, a.keyspace().Customer(cs[0].ID))
+	victim := c.MasterOf(t, a.keyspace().Limit("budget"))
 	begin("master killed, slots moving")
 	killed := time.Now()
 	c.Kill(t, victim)
@@ -230,6 +232,10 @@ func TestClusterFailover(t *testing.T) {
 	// and lookup key, not one per request.
 	if p := phases[1]; p.upstream > int64(2*2*len(cs)) {
 		t.Errorf("while the slots moved: %d upstream calls for %d queries; want at most %d, each customer's keys fetched once per instance", p.upstream, len(p.latencies), 2*2*len(cs))
+	}
+
+	if !strings.Contains(a.logs.String()+b.logs.String(), "budget: redis failed") {
+		t.Error("no instance says its budget went on without the killed master: the failover did not reach the budget")
 	}
 
 	// Caching resumed: every customer, by both keys, from the cache (the
