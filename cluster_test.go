@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -196,6 +197,7 @@ func TestClusterFailover(t *testing.T) {
 	begin("master killed, slots moving")
 	killed := time.Now()
 	c.Kill(t, victim)
+	readyDuring := readiness(t, a)
 	c.WaitHealthy(t, 30*time.Second)
 	failover := time.Since(killed)
 	begin("after the failover")
@@ -234,6 +236,13 @@ func TestClusterFailover(t *testing.T) {
 		t.Errorf("while the slots moved: %d upstream calls for %d queries; want at most %d, each customer's keys fetched once per instance", p.upstream, len(p.latencies), 2*2*len(cs))
 	}
 
+	// Ready all along (the cache is never fatal), and saying what it lacks.
+	if readyDuring.status != http.StatusOK || !strings.HasPrefix(readyDuring.cache, "degraded") {
+		t.Errorf("/readyz with a master dead: %d, cache %q; want 200 and a degraded cache", readyDuring.status, readyDuring.cache)
+	}
+	if after := readiness(t, a); after.status != http.StatusOK || after.cache != "ok" {
+		t.Errorf("/readyz after the failover: %d, cache %q; want 200 and ok", after.status, after.cache)
+	}
 	if !strings.Contains(a.logs.String()+b.logs.String(), "budget: redis failed") {
 		t.Error("no instance says its budget went on without the killed master: the failover did not reach the budget")
 	}
@@ -388,4 +397,21 @@ func TestClusterCredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readiness is what /readyz says of a stack.
+func readiness(t *testing.T, s *stack) (r struct {
+	status int
+	cache  string
+}) {
+	t.Helper()
+	resp, err := http.Get(s.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Cache string }
+	json.NewDecoder(resp.Body).Decode(&body)
+	r.status, r.cache = resp.StatusCode, body.Cache
+	return r
 }

@@ -650,7 +650,10 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 		body["status"], body["upstream"] = "not ready", "unreachable for "+strings.Join(down, ", ")
 		status = http.StatusServiceUnavailable
 	}
-	if err := a.cache.Ping(ctx); err != nil {
+	switch err := a.cache.Ping(ctx); {
+	case errors.Is(err, cache.ErrPartial):
+		body["cache"] = "degraded (a Redis Cluster master does not answer; its keys are served from the upstream)"
+	case err != nil:
 		body["cache"] = "unavailable (serving from the upstream)"
 	}
 	writeJSON(w, status, body)

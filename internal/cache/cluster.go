@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -287,6 +288,37 @@ func (r *Redis) deleteCluster(ctx context.Context, keys []string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("cache: delete: %w", err)
+	}
+	return nil
+}
+
+// pingCluster is Ping on a Redis Cluster: a PING to every master of the
+// slot map, reloaded first.
+func (r *Redis) pingCluster(ctx context.Context) error {
+	var (
+		mu          sync.Mutex
+		first       error
+		ok, masters int
+	)
+	err := r.cluster.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		err := m.Ping(ctx).Err()
+		mu.Lock()
+		defer mu.Unlock()
+		masters++
+		if err != nil {
+			first = cmp(first, err)
+			return nil
+		}
+		ok++
+		return nil
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("cache: ping: %w", err)
+	case first != nil && ok > 0:
+		return fmt.Errorf("cache: ping: %d of %d masters: %w: %w", masters-ok, masters, ErrPartial, first)
+	case first != nil:
+		return fmt.Errorf("cache: ping: %w", first)
 	}
 	return nil
 }

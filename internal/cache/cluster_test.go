@@ -246,6 +246,9 @@ func TestClusterMasterDies(t *testing.T) {
 	if st := r.Stats(); st.Skipped != 0 {
 		t.Errorf("Stats = %+v; want nothing skipped: the cluster is there", st)
 	}
+	if err := r.Ping(t.Context()); !errors.Is(err, ErrPartial) {
+		t.Errorf("Ping with a dead master: %v; want ErrPartial", err)
+	}
 	// What cannot be written to the dead master is kept in the fallback
 	// and read back while its slots move.
 	if err := r.Set(t.Context(), []Entry{{Key: keys[0], Value: []byte("meanwhile"), TTL: time.Minute, Version: 2}}); !errors.Is(err, ErrPartial) && err == nil {
@@ -272,6 +275,9 @@ func TestClusterMasterDies(t *testing.T) {
 			t.Fatalf("after the failover: %d of %d hits, error %v; want all, no error", hits, len(keys), err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if err := r.Ping(t.Context()); err != nil {
+		t.Errorf("Ping after the failover: %v; want every master to answer", err)
 	}
 	if got := c.MasterOf(t, keys[0]); got == victim {
 		t.Errorf("key served by %s after the failover; want the promoted replica", got)

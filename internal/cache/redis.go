@@ -648,8 +648,13 @@ func (r *Redis) Do(ctx context.Context, op string, keys int, fn func(ctx context
 }
 
 // Ping checks that Redis answers, for readiness probes, even while the
-// cache skips it. Its errors are neither counted nor logged.
+// cache skips it: on a cluster, every master serving slots, and an error
+// wrapping ErrPartial when some do not. Its errors are neither counted nor
+// logged.
 func (r *Redis) Ping(ctx context.Context) error {
+	if r.cluster != nil {
+		return r.pingCluster(ctx)
+	}
 	if err := r.client.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("cache: ping: %w", err)
 	}
