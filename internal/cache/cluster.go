@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -138,28 +140,22 @@ func (r *Redis) getCluster(ctx context.Context, keys []string) ([][]byte, error)
 		links  []int // the keys whose first reply was a link, for second
 	)
 	err := r.do(ctx, "get", len(keys), func(ctx context.Context) error {
-		first = make([]*redis.StringCmd, len(keys))
-		_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, k := range keys {
-				first[i] = p.Get(ctx, k)
-			}
-			return nil
-		})
+		first = r.pipelineGets(ctx, keys)
+		var targets []string
 		for i, c := range first {
 			if v := c.Val(); c.Err() == nil && len(v) > 1 && v[0] == tagLink {
 				links = append(links, i)
+				targets = append(targets, v[1:])
 			}
 		}
 		if len(links) > 0 {
-			second = make([]*redis.StringCmd, len(links))
-			_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
-				for j, i := range links {
-					second[j] = p.Get(ctx, first[i].Val()[1:])
-				}
-				return nil
-			})
+			second = r.pipelineGets(ctx, targets)
 		}
-		return verdict(first, second)
+		err := verdict(first, second)
+		if isSlow(err) {
+			r.suspect(ctx, append(slowKeys(keys, first), slowKeys(targets, second)...))
+		}
+		return err
 	})
 	if err != nil && !errors.Is(err, ErrPartial) {
 		r.n.misses.Add(uint64(len(keys)))
@@ -210,6 +206,24 @@ func (r *Redis) getCluster(ctx context.Context, keys []string) ([][]byte, error)
 	return out, nil
 }
 
+// pipelineGets sends a GET of each key, in one pipeline split by master,
+// but for the keys of masters that are down (see nodeHealth).
+func (r *Redis) pipelineGets(ctx context.Context, keys []string) []*redis.StringCmd {
+	cmds := make([]*redis.StringCmd, len(keys))
+	skip := r.skipped(ctx, keys)
+	_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			if skip != nil && skip[i] {
+				cmds[i] = skippedCmd(ctx, k)
+				continue
+			}
+			cmds[i] = p.Get(ctx, k)
+		}
+		return nil
+	})
+	return cmds
+}
+
 // decodeCmd decodes the reply of one GET of getCluster.
 func decodeCmd(c *redis.StringCmd) (string, result) {
 	v, err := c.Result()
@@ -229,13 +243,23 @@ func decodeCmd(c *redis.StringCmd) (string, result) {
 // had not loaded the script yet is sent its text.
 func (r *Redis) setCluster(ctx context.Context, entries []Entry) error {
 	var cmds []*redis.Cmd
+	keys := make([]string, len(entries))
+	for i := range entries {
+		keys[i] = entries[i].Key
+	}
 	err := r.do(ctx, "set", len(entries), func(ctx context.Context) error {
 		cmds = make([]*redis.Cmd, len(entries))
 		versioned := func(e *Entry) bool { return e.Version > 0 && e.Link == "" && !e.Replace }
+		skip := r.skipped(ctx, keys)
 		_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i := range entries {
 				e := &entries[i]
 				ttl := roundTTL(e.TTL).Milliseconds()
+				if skip != nil && skip[i] {
+					cmds[i] = redis.NewCmd(ctx, "set", e.Key)
+					cmds[i].SetErr(errNodeDown)
+					continue
+				}
 				if versioned(e) {
 					cmds[i] = p.EvalSha(ctx, setScript.Hash(), []string{e.Key}, encode(e), ttl, e.Version)
 				} else {
@@ -259,7 +283,11 @@ func (r *Redis) setCluster(ctx context.Context, entries []Entry) error {
 				return nil
 			})
 		}
-		return verdict(cmds)
+		err := verdict(cmds)
+		if isSlow(err) {
+			r.suspect(ctx, slowKeys(keys, cmds))
+		}
+		return err
 	})
 	r.afterSet(entries, func(i int) bool {
 		if cmds == nil || cmds[i] == nil { // not sent: skipped
@@ -278,13 +306,23 @@ func (r *Redis) setCluster(ctx context.Context, entries []Entry) error {
 func (r *Redis) deleteCluster(ctx context.Context, keys []string) error {
 	err := r.do(ctx, "delete", len(keys), func(ctx context.Context) error {
 		cmds := make([]*redis.IntCmd, len(keys))
+		skip := r.skipped(ctx, keys)
 		_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, k := range keys {
+				if skip != nil && skip[i] {
+					cmds[i] = redis.NewIntCmd(ctx, "del", k)
+					cmds[i].SetErr(errNodeDown)
+					continue
+				}
 				cmds[i] = p.Del(ctx, k)
 			}
 			return nil
 		})
-		return verdict(cmds)
+		err := verdict(cmds)
+		if isSlow(err) {
+			r.suspect(ctx, slowKeys(keys, cmds))
+		}
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("cache: delete: %w", err)
@@ -321,4 +359,150 @@ func (r *Redis) pingCluster(ctx context.Context) error {
 		return fmt.Errorf("cache: ping: %w", first)
 	}
 	return nil
+}
+
+// errNodeDown is the error of a command not sent because its master is
+// known not to answer (see nodeHealth): a miss, at once.
+var errNodeDown = errors.New("redis cluster master does not answer; skipped")
+
+// nodeHealth tracks the masters of a cluster that stopped answering
+// altogether. A command that times out on a master does not tell a busy
+// master from a dead host (whose connections neither refuse nor reset):
+// a PING on a connection of its own, given a cooldown to answer, does. A
+// master that does not answer it is skipped — its keys are misses, at
+// once — and PINGed every cooldown until it answers again, or until the
+// cluster has moved its slots to a replica and the slot map no longer
+// names it.
+type nodeHealth struct {
+	mu       sync.Mutex
+	down     map[string]bool // by address
+	checking map[string]bool // a confirmation PING is under way
+	count    atomic.Int32    // len(down), read without the lock
+}
+
+// skipped returns, for each key, whether its master is down; nil when
+// none is (the common case, which costs one atomic load).
+func (r *Redis) skipped(ctx context.Context, keys []string) []bool {
+	if r.nodes.count.Load() == 0 {
+		return nil
+	}
+	r.nodes.mu.Lock()
+	down := maps.Clone(r.nodes.down)
+	r.nodes.mu.Unlock()
+	skip := make([]bool, len(keys))
+	for i, k := range keys {
+		if m, err := r.cluster.MasterForKey(ctx, k); err == nil && down[m.Options().Addr] {
+			skip[i] = true
+		}
+	}
+	return skip
+}
+
+// suspect asks, in the background, the masters of the keys whose
+// commands timed out whether they are there.
+func (r *Redis) suspect(ctx context.Context, keys []string) {
+	seen := map[string]bool{}
+	for _, k := range keys {
+		m, err := r.cluster.MasterForKey(ctx, k)
+		if err != nil {
+			continue
+		}
+		o := m.Options()
+		if seen[o.Addr] {
+			continue
+		}
+		seen[o.Addr] = true
+		r.nodes.mu.Lock()
+		busy := r.nodes.checking[o.Addr] || r.nodes.down[o.Addr]
+		if !busy {
+			r.nodes.checking[o.Addr] = true
+		}
+		r.nodes.mu.Unlock()
+		if !busy {
+			go r.confirmNode(*o)
+		}
+	}
+}
+
+// confirmNode PINGs the master of options o on a connection of its own,
+// with a cooldown to answer; if it does not, it is down until it answers
+// one of the PINGs sent every cooldown after.
+func (r *Redis) confirmNode(o redis.Options) {
+	o.PoolSize, o.MinIdleConns, o.MaxIdleConns = 1, 0, 1
+	o.OnConnect = nil
+	c := redis.NewClient(&o)
+	c.AddHook(redactHook{addrs: []string{o.Addr}})
+	defer c.Close()
+	ping := func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), r.cooldown)
+		defer cancel()
+		return c.Ping(ctx).Err() == nil
+	}
+	answered := ping()
+	r.nodes.mu.Lock()
+	delete(r.nodes.checking, o.Addr)
+	if !answered {
+		r.nodes.down[o.Addr] = true
+		r.nodes.count.Store(int32(len(r.nodes.down)))
+	}
+	r.nodes.mu.Unlock()
+	if answered {
+		return
+	}
+	r.log.logger.Warn("cache: a redis cluster master does not answer; skipping its keys until it does")
+	r.cluster.ReloadState(context.Background())
+	t := time.NewTicker(r.cooldown)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.done:
+			return
+		case <-t.C:
+		}
+		if ping() || !r.isMaster(o.Addr) {
+			break
+		}
+	}
+	r.nodes.mu.Lock()
+	delete(r.nodes.down, o.Addr)
+	r.nodes.count.Store(int32(len(r.nodes.down)))
+	r.nodes.mu.Unlock()
+	r.log.logger.Info("cache: a redis cluster master answers again, or its slots have moved; using it again")
+}
+
+// isMaster reports whether the client's slot map, reloaded, still has
+// addr serve slots.
+func (r *Redis) isMaster(addr string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), r.cooldown)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		found bool
+	)
+	err := r.cluster.ForEachMaster(ctx, func(_ context.Context, m *redis.Client) error {
+		mu.Lock()
+		found = found || m.Options().Addr == addr
+		mu.Unlock()
+		return nil // nothing sent: the map is all that is asked
+	})
+	return found || err != nil // cannot tell: keep asking it
+}
+
+// slowKeys returns the keys whose commands timed out.
+func slowKeys[C redis.Cmder](keys []string, cmds []C) []string {
+	var out []string
+	for i, c := range cmds {
+		if i < len(keys) && isSlow(c.Err()) {
+			out = append(out, keys[i])
+		}
+	}
+	return out
+}
+
+// skippedCmd returns a GET of key that was not sent, its master being
+// down.
+func skippedCmd(ctx context.Context, key string) *redis.StringCmd {
+	c := redis.NewStringCmd(ctx, "get", key)
+	c.SetErr(errNodeDown)
+	return c
 }

@@ -326,3 +326,87 @@ func TestParseClusterURL(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterMasterStops: a master that stops answering without refusing
+// or resetting anything (SIGSTOP, as a host that died) is first waited for
+// — a timeout is slowness, not a miss — then, once it leaves a PING of its
+// own unanswered for a cooldown, skipped: its keys are misses at once, the
+// others hits. After the failover the same client reads every key again.
+func TestClusterMasterStops(t *testing.T) {
+	c := cachetest.StartCluster(t, cachetest.ClusterOptions{})
+	r, _ := clusterCache(t, c, RedisOptions{Timeout: 50 * time.Millisecond, DialTimeout: 100 * time.Millisecond, Cooldown: 300 * time.Millisecond, Patience: time.Second})
+	ks := testKeyspace(t)
+	var entries []Entry
+	var keys []string
+	for i := range 60 {
+		k := ks.Customer(fmt.Sprint("k", i))
+		keys = append(keys, k)
+		entries = append(entries, Entry{Key: k, Value: []byte("doc"), TTL: time.Minute})
+	}
+	if err := r.Set(t.Context(), entries); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Client(t).ForEachMaster(t.Context(), func(ctx context.Context, m *redis.Client) error {
+		return m.Do(ctx, "wait", 1, 2000).Err()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	victim := c.MasterOf(t, keys[0])
+	onVictim := 0
+	for _, k := range keys {
+		if c.MasterOf(t, k) == victim {
+			onVictim++
+		}
+	}
+	c.Pause(t, victim)
+
+	_, err := r.Get(t.Context(), keys)
+	if !errors.Is(err, ErrSlow) {
+		t.Fatalf("first Get with a stopped master: %v; want ErrSlow (a timeout is no verdict)", err)
+	}
+	var got [][]byte
+	start := time.Now()
+	for n := 2; ; n *= 2 {
+		got, err = r.Get(WithPatience(t.Context(), n), keys)
+		if errors.Is(err, ErrPartial) {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("5s after the master stopped, Get still says %v; want ErrPartial once its PING went unanswered", err)
+		}
+	}
+	t.Logf("the stopped master's keys were skipped %v after the first timeout", time.Since(start).Round(time.Millisecond))
+	hits := 0
+	for _, v := range got {
+		if v != nil {
+			hits++
+		}
+	}
+	if want := len(keys) - onVictim; hits != want {
+		t.Errorf("Get with the master skipped: %d hits; want %d", hits, want)
+	}
+	t0 := time.Now()
+	if _, err := r.Get(t.Context(), keys); !errors.Is(err, ErrPartial) || time.Since(t0) > 40*time.Millisecond {
+		t.Errorf("Get with the master skipped: %v in %v; want ErrPartial at once", err, time.Since(t0))
+	}
+
+	c.WaitHealthy(t, 30*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err = r.Get(t.Context(), keys)
+		hits = 0
+		for _, v := range got {
+			if v != nil {
+				hits++
+			}
+		}
+		if err == nil && hits == len(keys) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the failover: %d of %d hits, error %v; want all", hits, len(keys), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.Resume(t, victim)
+}

@@ -230,6 +230,7 @@ type Redis struct {
 	// must not make a healthy Redis look gone.
 	pinger     redis.UniversalClient
 	cluster    *redis.ClusterClient // client, on a Redis Cluster; nil on one server
+	nodes      nodeHealth           // on a cluster, the masters that do not answer
 	confirming atomic.Bool          // a confirmation PING is under way
 	log        limiter
 	n          counters
@@ -258,6 +259,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 		r.pinger.AddHook(redactHook{addrs: []string{o.Addr}})
 	case *redis.ClusterClient:
 		r.cluster = c
+		r.nodes.down, r.nodes.checking = map[string]bool{}, map[string]bool{}
 		o := *c.Options()
 		o.PoolSize, o.MinIdleConns, o.MaxIdleConns = 1, 0, 1
 		r.pinger = newClusterClient(&o)
@@ -296,7 +298,7 @@ func (r *Redis) do(ctx context.Context, op string, keys int, run func(context.Co
 		}
 	case ctx.Err() != nil: // the caller gave up: no verdict on Redis
 		r.n.errors.Add(1)
-	case errors.Is(err, ErrPartial):
+	case errors.Is(err, ErrPartial) || errors.Is(err, errNodeDown):
 		// Some masters of a cluster answered: the cluster is there. Its
 		// slot map is reloaded, to find where the silent ones' slots went.
 		r.cluster.ReloadState(ctx)
@@ -346,7 +348,7 @@ func (r *Redis) confirm() {
 	go func() {
 		defer r.confirming.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), r.cooldown)
-		err := r.pinger.Ping(ctx).Err()
+		err := r.confirmPing(ctx)
 		cancel()
 		if err == nil {
 			r.brk.succeeded()
@@ -355,6 +357,42 @@ func (r *Redis) confirm() {
 		}
 		r.trip(context.Background(), err)
 	}()
+}
+
+// confirmPing PINGs Redis on the pinger's own connection: on a cluster,
+// every master, any of whose answers will do — a master that does not
+// answer is the per-node check's to skip (see nodeHealth), not a reason
+// to skip the whole cluster.
+func (r *Redis) confirmPing(ctx context.Context) error {
+	cc, ok := r.pinger.(*redis.ClusterClient)
+	if !ok {
+		return r.pinger.Ping(ctx).Err()
+	}
+	var (
+		mu       sync.Mutex
+		answered bool
+		first    error
+	)
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		err := m.Ping(ctx).Err()
+		mu.Lock()
+		defer mu.Unlock()
+		if err == nil {
+			answered = true
+		} else if first == nil {
+			first = err
+		}
+		return nil
+	})
+	switch {
+	case answered:
+		return nil
+	case err != nil:
+		return err
+	case first != nil:
+		return first
+	}
+	return errors.New("no master to ask")
 }
 
 // ErrSlow is returned, wrapped, by an operation that Redis did not answer

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,6 +106,9 @@ type clusterNode struct {
 	port int
 	dir  string   // its working directory, holding nodes.conf and its log
 	p    *process // nil once killed; guarded by Cluster.mu
+	// paused is set while the process is stopped (SIGSTOP) by Pause;
+	// guarded by Cluster.mu.
+	paused bool
 }
 
 // sharedCluster is the cluster SharedCluster starts.
@@ -447,6 +451,46 @@ func (c *Cluster) Kill(t testing.TB, addr string) {
 	}
 }
 
+// Pause stops the node at addr with SIGSTOP: it keeps its connections
+// and its port, and answers nothing — neither a refusal nor a reset — as a
+// host that died or fell off the network would. The cluster fails it over
+// as a dead one; Resume lets it go on. Pause fails t on the shared cluster.
+func (c *Cluster) Pause(t testing.TB, addr string) {
+	t.Helper()
+	c.signal(t, addr, syscall.SIGSTOP, true)
+}
+
+// Resume lets a node stopped by Pause go on, with SIGCONT: it rejoins the
+// cluster, as a replica if its slots moved meanwhile.
+func (c *Cluster) Resume(t testing.TB, addr string) {
+	t.Helper()
+	c.signal(t, addr, syscall.SIGCONT, false)
+}
+
+func (c *Cluster) signal(t testing.TB, addr string, sig syscall.Signal, paused bool) {
+	t.Helper()
+	if c.shared {
+		t.Fatalf("cachetest: %v to %s on the shared cluster; use a cluster of the test's own from StartCluster", sig, addr)
+	}
+	node := c.node(t, addr)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if node.p == nil || node.p.hasExited() {
+		t.Fatalf("cachetest: node %s is not running", addr)
+	}
+	if err := node.p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("cachetest: %v to node %s: %v", sig, addr, err)
+	}
+	node.paused = paused
+	if !paused {
+		return
+	}
+	// Resumed when the test ends, before the cluster is stopped, so that
+	// nothing is left stopped behind the test.
+	proc := node.p.cmd.Process
+	t.Cleanup(func() { _ = proc.Signal(syscall.SIGCONT) })
+}
+
 // Restart starts the killed node at addr again, on the same port with the
 // same directory and nodes.conf, and waits until it answers PING. It then
 // rejoins the cluster: as the master of its slots if no replica took them
@@ -598,7 +642,7 @@ func (c *Cluster) running() []string {
 	defer c.mu.Unlock()
 	var addrs []string
 	for _, node := range c.nodes {
-		if node.p != nil && !node.p.hasExited() {
+		if node.p != nil && !node.p.hasExited() && !node.paused {
 			addrs = append(addrs, node.addr)
 		}
 	}
