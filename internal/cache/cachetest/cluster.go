@@ -451,6 +451,66 @@ func (c *Cluster) Kill(t testing.TB, addr string) {
 	}
 }
 
+// WaitReplicated fails t unless, within timeout, every replica of every
+// running master has caught up with its master's replication offset as it
+// was when WaitReplicated was called: every write made before is then on
+// a replica too, whichever master dies next. (WAIT does this only for the
+// writes of the connection it is sent on.)
+func (c *Cluster) WaitReplicated(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	type target struct {
+		addr   string
+		offset int64
+	}
+	var masters []target
+	for _, addr := range c.running() {
+		info, err := c.do(addr, "info", "replication").Text()
+		if err != nil {
+			t.Fatalf("cachetest: INFO replication of %s: %v", addr, err)
+		}
+		if infoField(info, "role") != "master" {
+			continue
+		}
+		off, _ := strconv.ParseInt(infoField(info, "master_repl_offset"), 10, 64)
+		masters = append(masters, target{addr, off})
+	}
+	deadline := time.Now().Add(timeout)
+	for _, m := range masters {
+		for {
+			info, err := c.do(m.addr, "info", "replication").Text()
+			if err == nil && replicasAt(info, m.offset) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cachetest: the replicas of %s did not reach offset %d within %v (%v):\n%s", m.addr, m.offset, timeout, err, info)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// replicasAt reports whether a master's INFO replication lists at least
+// one replica, each at offset or beyond
+// ("slave0:ip=127.0.0.1,port=7004,state=online,offset=1234,lag=0").
+func replicasAt(info string, offset int64) bool {
+	n := 0
+	for line := range strings.Lines(info) {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "slave") || !strings.Contains(line, "offset=") {
+			continue
+		}
+		n++
+		for _, kv := range strings.Split(line[strings.IndexByte(line, ':')+1:], ",") {
+			if v, ok := strings.CutPrefix(kv, "offset="); ok {
+				if got, err := strconv.ParseInt(v, 10, 64); err != nil || got < offset {
+					return false
+				}
+			}
+		}
+	}
+	return n > 0
+}
+
 // Pause stops the node at addr with SIGSTOP: it keeps its connections
 // and its port, and answers nothing — neither a refusal nor a reset — as a
 // host that died or fell off the network would. The cluster fails it over

@@ -361,3 +361,21 @@ func TestParseClusterNodes(t *testing.T) {
 		}
 	}
 }
+
+func TestReplicasAt(t *testing.T) {
+	const info = "# Replication\r\nrole:master\r\nconnected_slaves:1\r\nslave0:ip=127.0.0.1,port=7004,state=online,offset=1234,lag=0\r\nmaster_repl_offset:1234\r\n"
+	for _, tt := range []struct {
+		info   string
+		offset int64
+		want   bool
+	}{
+		{info, 1234, true},
+		{info, 1000, true},
+		{info, 1235, false},
+		{"# Replication\r\nrole:master\r\nconnected_slaves:0\r\n", 0, false},
+	} {
+		if got := replicasAt(tt.info, tt.offset); got != tt.want {
+			t.Errorf("replicasAt(…, %d) = %v; want %v", tt.offset, got, tt.want)
+		}
+	}
+}
