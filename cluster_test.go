@@ -426,3 +426,35 @@ func readiness(t *testing.T, s *stack) (r struct {
 	r.status, r.cache = resp.StatusCode, body.Cache
 	return r
 }
+
+// TestRedisModeMismatch: a REDIS_MODE that does not match the server is
+// said at start, with the setting to change, and queries are still
+// answered.
+func TestRedisModeMismatch(t *testing.T) {
+	c := cachetest.SharedCluster(t)
+	for _, tt := range []struct {
+		name string
+		o    stackOptions
+		want string
+	}{
+		{"single on a cluster node", stackOptions{redisAddr: c.Addrs()[0]}, "REDIS_URL names a Redis Cluster node: set REDIS_MODE=cluster"},
+		{"cluster on one server", stackOptions{env: map[string]string{"REDIS_MODE": "cluster"}}, "REDIS_MODE=cluster, but REDIS_URL names a Redis server without cluster mode: set REDIS_MODE=single"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStack(t, tt.o)
+			if !strings.Contains(s.logs.String(), tt.want) {
+				t.Errorf("the start-up log does not say %q:\n%s", tt.want, s.logs)
+			}
+			cu := s.customers(1)[0]
+			if r := s.lookup(testKey, cu.ID); !found(r, cu.ID) {
+				t.Errorf("lookup: %+v; want the customer, from the upstream", r.Errors)
+			}
+		})
+	}
+	// Matching modes say nothing of the kind.
+	for _, o := range []stackOptions{{cluster: c}, {}} {
+		if s := newStack(t, o); strings.Contains(s.logs.String(), "set REDIS_MODE=") {
+			t.Errorf("a matching mode logged a mismatch:\n%s", s.logs)
+		}
+	}
+}

@@ -285,6 +285,12 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 			budgetStore = rdb
 		}
 		pctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		switch err := r.CheckMode(pctx); {
+		case errors.Is(err, cache.ErrWrongMode) && cfg.RedisCluster:
+			log.Error("REDIS_MODE=cluster, but REDIS_URL names a Redis server without cluster mode: set REDIS_MODE=single; until then nothing is cached", "err", err)
+		case errors.Is(err, cache.ErrWrongMode):
+			log.Error("REDIS_URL names a Redis Cluster node: set REDIS_MODE=cluster; until then every key of another node's slots is a miss", "err", err)
+		}
 		if err := r.Ping(pctx); err != nil {
 			log.Warn("redis does not answer yet; serving from the upstream until it does", "err", err)
 		} else {

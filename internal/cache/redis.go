@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -695,6 +696,37 @@ func (r *Redis) Ping(ctx context.Context) error {
 	}
 	if err := r.client.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("cache: ping: %w", err)
+	}
+	return nil
+}
+
+// ErrWrongMode is returned, wrapped, by CheckMode when the server is not
+// of the kind the client was made for.
+var ErrWrongMode = errors.New("redis mode mismatch")
+
+// CheckMode asks the server whether it is what the cache was built for: a
+// Redis Cluster node for a cluster client, a server without cluster mode
+// for a single one. A single client on a cluster node would see every key
+// of another node's slots refused (MOVED), a miss forever; a cluster client
+// on a plain server could not load a slot map. It returns an error
+// wrapping ErrWrongMode on a mismatch, another error if it cannot tell.
+func (r *Redis) CheckMode(ctx context.Context) error {
+	if r.cluster != nil {
+		err := r.cluster.ForEachMaster(ctx, func(context.Context, *redis.Client) error { return nil })
+		if err != nil && strings.Contains(err.Error(), "cluster support disabled") {
+			return fmt.Errorf("cache: %w: REDIS_URL names a Redis server without cluster mode", ErrWrongMode)
+		}
+		if err != nil {
+			return fmt.Errorf("cache: check mode: %w", err)
+		}
+		return nil
+	}
+	info, err := r.client.Info(ctx, "cluster").Result()
+	if err != nil {
+		return fmt.Errorf("cache: check mode: %w", err)
+	}
+	if strings.Contains(info, "cluster_enabled:1") {
+		return fmt.Errorf("cache: %w: REDIS_URL names a Redis Cluster node", ErrWrongMode)
 	}
 	return nil
 }
