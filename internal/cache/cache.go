@@ -4,8 +4,9 @@
 // A document (JSON bytes) is stored under its document key, built by a
 // [Keyspace]. Lookup keys (an email address, a phone number, a customer
 // number) are stored as links pointing at the document key, so that a lookup
-// by any alias costs a single round trip: [Redis.Get] follows links on the
-// server, in a Lua script.
+// by any alias costs a single round trip on one server — [Redis.Get] follows
+// links on the server, in a Lua script — and two rounds on a Redis Cluster,
+// where a link and its document may live on different masters.
 //
 // The cache is an optimisation only. [Redis] bounds each operation by a
 // timeout, counts, logs (rate limited) and returns its errors, and skips a

@@ -209,18 +209,23 @@ func DialRedis(url string, opts RedisOptions) (*Redis, error) {
 }
 
 // Redis is a cache stored in Redis (or any server speaking its protocol with
-// Lua scripting: Valkey, Redis Cluster, Sentinel). It is safe for concurrent
-// use.
+// Lua scripting: Valkey, Sentinel), or in a Redis Cluster. It is safe for
+// concurrent use.
 //
-// Get is one round trip (EVALSHA of a script that reads every key and
-// follows links, falling back to EVAL once if the server lost the script),
-// Set is one pipeline of SET ... PX (or one script when it holds versioned
-// documents), Delete one DEL. With Redis Cluster, the
-// keys of one call must share a hash slot, which keys of one Keyspace do.
+// On one server, Get is one round trip (EVALSHA of a script that reads
+// every key and follows links, falling back to EVAL once if the server lost
+// the script), Set is one pipeline of SET ... PX (or one script when it
+// holds versioned documents), Delete one DEL. On a cluster, Get is one
+// pipeline of GETs split by master and sent to them all at once, then one
+// more for the links' targets; Set and Delete are one pipeline each (see
+// getCluster). A master that does not answer makes its keys misses, the
+// others' are read (ErrPartial); one that goes quiet is skipped once it
+// leaves a PING unanswered (see nodeHealth).
 //
 // Each operation is bounded by RedisOptions.Timeout as a whole, and none is
 // sent while Redis is being skipped after repeated failures (see
-// RedisOptions.Cooldown).
+// RedisOptions.Cooldown). What Redis could not take is kept in the
+// fallback (see RedisOptions.Fallback).
 type Redis struct {
 	client   redis.UniversalClient
 	timeout  time.Duration
