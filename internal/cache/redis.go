@@ -500,8 +500,11 @@ return out
 //
 // On a Redis error or timeout, or while Redis is skipped (ErrSkipped), Get
 // returns a nil value for every key and an error wrapping the cause;
-// callers should treat it as a miss for every key. Get sends nothing when
-// keys is empty.
+// callers should treat it as a miss for every key. When some keys could
+// still be answered — by the masters of a cluster that did answer, or,
+// Redis being unavailable rather than slow, by the fallback — the error
+// wraps ErrPartial too, and the values returned for those keys are good.
+// Get sends nothing when keys is empty.
 func (r *Redis) Get(ctx context.Context, keys []string) ([][]byte, error) {
 	if len(keys) == 0 {
 		return make([][]byte, 0), nil
