@@ -477,12 +477,20 @@ func (a *app) adminHandler(cfg config, log *slog.Logger, tenants map[string]*ten
 		}
 		bus := cache.NewBus(client, invalidationChannel, log)
 		a.closers = append(a.closers, bus.Close)
+		// What this instance keeps of its own while Redis cannot answer
+		// (the cache's fallback) is forgotten with every invalidation.
+		forget := func() {}
+		if f, ok := a.cache.(interface{ ForgetFallback() }); ok {
+			forget = f.ForgetFallback
+		}
 		bus.Listen(func(ns string) {
+			forget()
 			for _, svc := range byNS[ns] {
 				svc.DropSnapshots()
 			}
 		}, func() {
 			// (Re)subscribed: an invalidation may have been missed.
+			forget()
 			for _, t := range tenants {
 				t.svc.DropSnapshots()
 			}

@@ -313,3 +313,13 @@ func (m *Memory) sweep() {
 		s.mu.Unlock()
 	}
 }
+
+// clear removes every entry.
+func (m *Memory) clear() {
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		clear(s.m)
+		s.mu.Unlock()
+	}
+}

@@ -810,6 +810,14 @@ func (r *Redis) afterSet(entries []Entry, failed func(int) bool) {
 	_ = r.fb.Set(context.Background(), keep)
 }
 
+// ForgetFallback empties the fallback: for an invalidation made through
+// another instance, which could not reach this one's memory otherwise.
+func (r *Redis) ForgetFallback() {
+	if r.fb != nil && r.fbUsed.Load() {
+		r.fb.clear()
+	}
+}
+
 // dropFallback removes keys from the fallback.
 func (r *Redis) dropFallback(keys []string) {
 	if r.fb != nil && r.fbUsed.Load() {

@@ -526,6 +526,13 @@ func TestFallback(t *testing.T) {
 	if got, _ := r.Get(t.Context(), []string{alias}); got[0] != nil {
 		t.Errorf("Get of a deleted key = %q; want a miss", got[0])
 	}
+	// Forgotten, as on an invalidation announced by another instance.
+	r.Set(t.Context(), entries)
+	r.ForgetFallback()
+	if got, _ := r.Get(t.Context(), []string{doc}); got[0] != nil {
+		t.Errorf("Get after ForgetFallback = %q; want a miss", got[0])
+	}
+	r.Set(t.Context(), entries)
 	time.Sleep(400 * time.Millisecond)
 	if got, _ := r.Get(t.Context(), []string{doc}); got[0] != nil {
 		t.Errorf("Get past FallbackTTL = %q; want a miss", got[0])
