@@ -210,7 +210,8 @@ func testClusterFailover(t *testing.T, fail func(t *testing.T, c *cachetest.Clus
 	fail(t, c, victim)
 	readyDuring := readiness(t, a)
 	c.WaitHealthy(t, 30*time.Second)
-	failover := time.Since(killed)
+	whole := time.Now()
+	failover := whole.Sub(killed)
 	begin("after the failover")
 	time.Sleep(2 * time.Second)
 	close(stop)
@@ -258,33 +259,49 @@ func testClusterFailover(t *testing.T, fail func(t *testing.T, c *cachetest.Clus
 		t.Error("no instance says its budget went on without the killed master: the failover did not reach the budget")
 	}
 
-	// Caching resumed: every customer, by both keys, from the cache (the
-	// promoted replica's copy, or what was cached again since), through
-	// both instances; and a new customer is cached on the new topology.
-	a.resetStats()
-	for i := range cs {
-		for _, email := range []bool{true, false} {
-			if _, err := ask(b, i, email); err != nil {
-				t.Errorf("after the failover: %v", err)
+	// Caching resumes: within seconds of the failover, a pass over every
+	// customer, by both keys, through both instances, costs no upstream
+	// call (the promoted replica's copies, or what was cached again); and
+	// customers first cached after the failover are read back from the
+	// cache by the other instance. An instance may need a moment more
+	// than the cluster: its slot map is reloaded from a node that may be
+	// the quiet one, and waits out that connection's read timeout.
+	fresh := a.customers(160)[150:]
+	for pass := 1; ; pass++ {
+		a.resetStats()
+		for i := range cs {
+			for _, email := range []bool{true, false} {
+				for _, s := range []*stack{a, b} {
+					if _, err := ask(s, i, email); err != nil {
+						t.Errorf("after the failover: %v", err)
+					}
+				}
 			}
 		}
-	}
-	if st := a.stats(); st.Total != 0 {
-		t.Errorf("after the failover, %d warm lookups cost %d upstream calls; want 0", 2*len(cs), st.Total)
-	}
-	fresh := a.customers(160)[150:]
-	for _, cu := range fresh {
-		a.lookup(testKey, cu.ID)
-	}
-	waitCached(t, a, fresh)
-	a.resetStats()
-	for _, cu := range fresh {
-		if r := b.lookup(testKey, cu.ID); !found(r, cu.ID) {
-			t.Errorf("new customer %s after the failover: errors %+v", cu.ID, r.Errors)
+		for _, cu := range fresh {
+			if r := a.lookup(testKey, cu.ID); !found(r, cu.ID) {
+				t.Errorf("new customer %s after the failover: errors %+v", cu.ID, r.Errors)
+			}
 		}
-	}
-	if st := a.stats(); st.Total != 0 {
-		t.Errorf("customers first cached after the failover cost %d upstream calls when read again; want 0", st.Total)
+		waitCached(t, a, fresh)
+		warm := a.stats().Total - int64(len(fresh))
+		a.resetStats()
+		for _, cu := range fresh {
+			if r := b.lookup(testKey, cu.ID); !found(r, cu.ID) {
+				t.Errorf("new customer %s through the other instance: errors %+v", cu.ID, r.Errors)
+			}
+		}
+		reread := a.stats().Total
+		if warm <= 0 && reread == 0 {
+			t.Logf("pass %d over every customer found all cached; it ended %v after the cluster was whole", pass, time.Since(whole).Round(time.Millisecond))
+			break
+		}
+		if time.Since(whole) > 20*time.Second {
+			t.Fatalf("20s after the failover, a pass over %d warm lookups cost %d upstream calls and %d customers cached since cost %d when read again; want 0",
+				4*len(cs), warm, len(fresh), reread)
+		}
+		fresh = a.customers(160 + 10*pass)[150+10*pass:]
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

@@ -330,35 +330,44 @@ func (r *Redis) deleteCluster(ctx context.Context, keys []string) error {
 	return nil
 }
 
-// pingCluster is Ping on a Redis Cluster: a PING to every master of the
-// slot map, reloaded first.
+// pingCluster is Ping on a Redis Cluster: a PING to every master.
 func (r *Redis) pingCluster(ctx context.Context) error {
-	var (
-		mu          sync.Mutex
-		first       error
-		ok, masters int
-	)
-	err := r.cluster.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-		err := m.Ping(ctx).Err()
-		mu.Lock()
-		defer mu.Unlock()
-		masters++
-		if err != nil {
-			first = cmp(first, err)
-			return nil
-		}
-		ok++
-		return nil
-	})
+	ok, failed, first := pingMasters(ctx, r.cluster, max(r.timeout, 500*time.Millisecond))
 	switch {
-	case err != nil:
-		return fmt.Errorf("cache: ping: %w", err)
-	case first != nil && ok > 0:
-		return fmt.Errorf("cache: ping: %d of %d masters: %w: %w", masters-ok, masters, ErrPartial, first)
+	case failed > 0 && ok > 0:
+		return fmt.Errorf("cache: ping: %d of %d masters: %w: %w", failed, ok+failed, ErrPartial, first)
 	case first != nil:
 		return fmt.Errorf("cache: ping: %w", first)
 	}
 	return nil
+}
+
+// pingMasters PINGs every master of c's slot map, each given at most each
+// to answer, and counts those that did and did not. The slot map is
+// reloaded first, for at most each too: a quiet node asked for it must not
+// use up the time the PINGs have (the map known before is used then).
+func pingMasters(ctx context.Context, c *redis.ClusterClient, each time.Duration) (ok, failed int, first error) {
+	var mu sync.Mutex
+	rctx, cancel := context.WithTimeout(ctx, each)
+	defer cancel()
+	err := c.ForEachMaster(rctx, func(_ context.Context, m *redis.Client) error {
+		pctx, cancel := context.WithTimeout(ctx, each)
+		defer cancel()
+		err := m.Ping(pctx).Err()
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			failed++
+			first = cmp(first, err)
+		} else {
+			ok++
+		}
+		return nil
+	})
+	if ok+failed == 0 {
+		first = cmp(err, errors.New("no master to ask"))
+	}
+	return ok, failed, first
 }
 
 // errNodeDown is the error of a command not sent because its master is

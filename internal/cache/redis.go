@@ -374,31 +374,11 @@ func (r *Redis) confirmPing(ctx context.Context) error {
 	if !ok {
 		return r.pinger.Ping(ctx).Err()
 	}
-	var (
-		mu       sync.Mutex
-		answered bool
-		first    error
-	)
-	err := cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-		err := m.Ping(ctx).Err()
-		mu.Lock()
-		defer mu.Unlock()
-		if err == nil {
-			answered = true
-		} else if first == nil {
-			first = err
-		}
+	answered, _, first := pingMasters(ctx, cc, r.cooldown/2)
+	if answered > 0 {
 		return nil
-	})
-	switch {
-	case answered:
-		return nil
-	case err != nil:
-		return err
-	case first != nil:
-		return first
 	}
-	return errors.New("no master to ask")
+	return first
 }
 
 // ErrSlow is returned, wrapped, by an operation that Redis did not answer
