@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -468,5 +469,21 @@ func TestTuneGC(t *testing.T) {
 		if got := gcPercent(); got != tc.wantPercent {
 			t.Errorf("env %v: GOGC %d; want %d", tc.env, got, tc.wantPercent)
 		}
+	}
+}
+
+func TestRedisLoggerHidesAddresses(t *testing.T) {
+	var buf syncBuffer
+	l := redisLogger{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	l.Printf(context.Background(), "redis: discarding bad PubSub connection: read tcp %s->%s: i/o timeout", "127.0.0.1:54321", "10.0.0.7:7001")
+	l.Printf(context.Background(), "cluster: node %s and %s failing", "[::1]:6380", "redis-node-1.internal:6379")
+	got := buf.String()
+	for _, addr := range []string{"54321", "10.0.0.7", "7001", "[::1]", "6380", "redis-node-1", "6379"} {
+		if strings.Contains(got, addr) {
+			t.Errorf("the log holds %q:\n%s", addr, got)
+		}
+	}
+	if !strings.Contains(got, "i/o timeout") || !strings.Contains(got, "failing") {
+		t.Errorf("the log lost the messages:\n%s", got)
 	}
 }

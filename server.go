@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -918,6 +919,14 @@ func registerAdmissionMetrics(reg *prometheus.Registry, gate *admission.Controll
 // the cache already counts and reports) to the debug level.
 type redisLogger struct{ log *slog.Logger }
 
+// Printf logs one of go-redis's own messages, with every network address
+// in it replaced: they name Redis nodes (configuration kept out of the
+// logs) and this process's ends of its connections.
 func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.DebugContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
+	msg := netAddr.ReplaceAllString(fmt.Sprintf(format, v...), "redis")
+	l.log.DebugContext(ctx, "redis client", "msg", msg)
 }
+
+// netAddr matches host:port, the host an IPv4 address, a bracketed IPv6
+// address or a name.
+var netAddr = regexp.MustCompile(`(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):[0-9]{1,5}\b`)
