@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -181,27 +180,4 @@ func (b *bench) facadeRedisEnv() map[string]string {
 		nodes = []string{b.redisAddr}
 	}
 	return map[string]string{"REDIS_URL": clusterURL(nodes), "REDIS_MODE": redisCluster}
-}
-
-// eachMaster runs fn on every master of the cluster the stats client
-// knows, concurrently, and returns the first error.
-func eachMaster(ctx context.Context, c *redis.ClusterClient, fn func(ctx context.Context, m *redis.Client) error) error {
-	var mu sync.Mutex
-	var first error
-	err := c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-		if err := fn(ctx, m); err != nil {
-			mu.Lock()
-			first = cmpErr(first, err)
-			mu.Unlock()
-		}
-		return nil
-	})
-	return cmpErr(first, err)
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }

@@ -181,7 +181,7 @@ func newRedisStats(addr string, cluster bool) *redisStats {
 // ping checks that the server, or every master, answers.
 func (r *redisStats) ping(ctx context.Context) error {
 	if r.cluster != nil {
-		return eachMaster(ctx, r.cluster, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
+		return r.cluster.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
 	}
 	return r.client.Ping(ctx).Err()
 }
@@ -190,7 +190,7 @@ func (r *redisStats) ping(ctx context.Context) error {
 // master of a cluster.
 func (r *redisStats) flushDB(ctx context.Context) error {
 	if r.cluster != nil {
-		return eachMaster(ctx, r.cluster, func(ctx context.Context, m *redis.Client) error { return m.FlushDB(ctx).Err() })
+		return r.cluster.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.FlushDB(ctx).Err() })
 	}
 	return r.client.FlushDB(ctx).Err()
 }
@@ -203,7 +203,7 @@ func (r *redisStats) commandCalls(ctx context.Context) (map[string]int64, error)
 	}
 	var mu sync.Mutex
 	sum := map[string]int64{}
-	err := eachMaster(ctx, r.cluster, func(ctx context.Context, m *redis.Client) error {
+	err := r.cluster.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
 		calls, err := commandCallsOf(ctx, m)
 		mu.Lock()
 		for k, v := range calls {

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -103,9 +104,9 @@ func verdict[C redis.Cmder](cmds ...[]C) error {
 			case answered(err):
 				ok = true
 			case isSlow(err):
-				slow = cmp(slow, err)
+				slow = cmp.Or(slow, err)
 			default:
-				first = cmp(first, err)
+				first = cmp.Or(first, err)
 			}
 		}
 	}
@@ -118,14 +119,6 @@ func verdict[C redis.Cmder](cmds ...[]C) error {
 		return fmt.Errorf("%w: %w", ErrPartial, first)
 	}
 	return first
-}
-
-// cmp returns a unless it is nil, else b.
-func cmp(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // getCluster is Get on a Redis Cluster: one GET per key, in one pipeline
@@ -158,48 +151,21 @@ func (r *Redis) getCluster(ctx context.Context, keys []string) ([][]byte, error)
 		return err
 	})
 	if err != nil && !errors.Is(err, ErrPartial) {
-		r.n.misses.Add(uint64(len(keys)))
-		if !isSlow(err) && r.fromFallback(keys, out, nil) {
-			return out, fmt.Errorf("cache: get: %w: %w", ErrPartial, err)
-		}
-		return out, fmt.Errorf("cache: get: %w", err)
+		return r.failedGet(keys, out, err)
 	}
-	// What each key reads as: its own reply, or its link's target's.
-	replies := slices.Clone(first)
+	// What each key reads as: its own reply, or its link's target's; and
+	// the key the fallback holds it under.
+	replies, held := slices.Clone(first), keys
+	if len(links) > 0 {
+		held = slices.Clone(keys)
+	}
 	for j, i := range links {
-		replies[i] = second[j]
+		replies[i], held[i] = second[j], first[i].Val()[1:]
 	}
-	var (
-		t    tally
-		size int
-	)
-	for _, c := range replies {
-		if doc, res := decodeCmd(c); res == hit {
-			size += len(doc)
-		}
-	}
-	buf := make([]byte, 0, size)
-	for i, c := range replies {
-		doc, res := decodeCmd(c)
-		if res == hit {
-			buf, out[i] = appendDoc(buf, doc)
-		}
-		t.add(res)
-	}
-	r.n.record(t)
+	r.n.record(collect(out, replies, decodeCmd))
 	if err != nil {
-		followed := make(map[int]string, len(links))
-		for _, i := range links {
-			followed[i] = first[i].Val()[1:]
-		}
 		r.fromFallback(keys, out, func(i int) (string, bool) {
-			if answered(replies[i].Err()) {
-				return "", false
-			}
-			if target, ok := followed[i]; ok {
-				return target, true // the link was read; its target was not
-			}
-			return keys[i], true
+			return held[i], !answered(replies[i].Err())
 		})
 		return out, fmt.Errorf("cache: get: %w", err)
 	}
@@ -358,14 +324,14 @@ func pingMasters(ctx context.Context, c *redis.ClusterClient, each time.Duration
 		defer mu.Unlock()
 		if err != nil {
 			failed++
-			first = cmp(first, err)
+			first = cmp.Or(first, err)
 		} else {
 			ok++
 		}
 		return nil
 	})
 	if ok+failed == 0 {
-		first = cmp(err, errors.New("no master to ask"))
+		first = cmp.Or(err, errors.New("no master to ask"))
 	}
 	return ok, failed, first
 }

@@ -503,33 +503,44 @@ func (r *Redis) Get(ctx context.Context, keys []string) ([][]byte, error) {
 		return err
 	})
 	if err != nil {
-		r.n.misses.Add(uint64(len(keys)))
-		if !isSlow(err) && r.fromFallback(keys, out, nil) {
-			return out, fmt.Errorf("cache: get: %w: %w", ErrPartial, err)
-		}
-		return out, fmt.Errorf("cache: get: %w", err)
+		return r.failedGet(keys, out, err)
 	}
-	// Two passes over the replies: classify and size, then copy the
-	// documents into one allocation.
+	r.n.record(collect(out, vals, decodeReply))
+	return out, nil
+}
+
+// failedGet is the result of a Get that read nothing: a miss for every key
+// but those the fallback holds, unless Redis was slow (see
+// RedisOptions.Fallback).
+func (r *Redis) failedGet(keys []string, out [][]byte, err error) ([][]byte, error) {
+	r.n.misses.Add(uint64(len(keys)))
+	if !isSlow(err) && r.fromFallback(keys, out, nil) {
+		return out, fmt.Errorf("cache: get: %w: %w", ErrPartial, err)
+	}
+	return out, fmt.Errorf("cache: get: %w", err)
+}
+
+// collect decodes each reply into out, in two passes — classify and size,
+// then copy the documents into one allocation — and counts the outcomes.
+func collect[T any](out [][]byte, replies []T, decode func(T) (string, result)) tally {
 	var (
 		t    tally
 		size int
 	)
-	for _, v := range vals {
-		if doc, res := decodeReply(v); res == hit {
+	for _, v := range replies {
+		if doc, res := decode(v); res == hit {
 			size += len(doc)
 		}
 	}
 	buf := make([]byte, 0, size)
-	for i, v := range vals {
-		doc, res := decodeReply(v)
+	for i, v := range replies {
+		doc, res := decode(v)
 		if res == hit {
 			buf, out[i] = appendDoc(buf, doc)
 		}
 		t.add(res)
 	}
-	r.n.record(t)
-	return out, nil
+	return t
 }
 
 // decodeReply decodes one value of getScript's reply.

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // store is the API shared by Redis and Memory, which the suite tests.
@@ -52,26 +54,23 @@ func implementations() map[string]func(t *testing.T) harness {
 		},
 		"Redis": func(t *testing.T) harness {
 			r, raw := testRedis(t)
-			return harness{
-				c:  r,
-				ks: testKeyspace(t),
-				writeRaw: func(t *testing.T, key string, v []byte) {
-					if err := raw.Set(context.Background(), key, v, time.Minute).Err(); err != nil {
-						t.Fatal(err)
-					}
-				},
-			}
+			return redisHarness(t, r, raw)
 		},
 		"RedisCluster": func(t *testing.T) harness {
 			r, raw := testCluster(t)
-			return harness{
-				c:  r,
-				ks: testKeyspace(t),
-				writeRaw: func(t *testing.T, key string, v []byte) {
-					if err := raw.Set(context.Background(), key, v, time.Minute).Err(); err != nil {
-						t.Fatal(err)
-					}
-				},
+			return redisHarness(t, r, raw)
+		},
+	}
+}
+
+// redisHarness is the harness of r, whose raw client writes raw values.
+func redisHarness(t *testing.T, r *Redis, raw redis.UniversalClient) harness {
+	return harness{
+		c:  r,
+		ks: testKeyspace(t),
+		writeRaw: func(t *testing.T, key string, v []byte) {
+			if err := raw.Set(context.Background(), key, v, time.Minute).Err(); err != nil {
+				t.Fatal(err)
 			}
 		},
 	}

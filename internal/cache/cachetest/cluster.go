@@ -434,10 +434,7 @@ func (c *Cluster) MasterOf(t testing.TB, key string) string {
 // shared cluster.
 func (c *Cluster) Kill(t testing.TB, addr string) {
 	t.Helper()
-	if c.shared {
-		t.Fatalf("cachetest: Kill(%s) on the shared cluster; use a cluster of the test's own from StartCluster", addr)
-	}
-	node := c.node(t, addr)
+	node := c.own(t, "Kill", addr)
 	c.mu.Lock()
 	p := node.p
 	node.p = nil
@@ -529,10 +526,7 @@ func (c *Cluster) Resume(t testing.TB, addr string) {
 
 func (c *Cluster) signal(t testing.TB, addr string, sig syscall.Signal, paused bool) {
 	t.Helper()
-	if c.shared {
-		t.Fatalf("cachetest: %v to %s on the shared cluster; use a cluster of the test's own from StartCluster", sig, addr)
-	}
-	node := c.node(t, addr)
+	node := c.own(t, sig.String(), addr)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if node.p == nil || node.p.hasExited() {
@@ -551,6 +545,16 @@ func (c *Cluster) signal(t testing.TB, addr string, sig syscall.Signal, paused b
 	t.Cleanup(func() { _ = proc.Signal(syscall.SIGCONT) })
 }
 
+// own returns the node at addr for op, which disturbs it: it fails t on
+// the shared cluster, which other tests use at the same time.
+func (c *Cluster) own(t testing.TB, op, addr string) *clusterNode {
+	t.Helper()
+	if c.shared {
+		t.Fatalf("cachetest: %s(%s) on the shared cluster; use a cluster of the test's own from StartCluster", op, addr)
+	}
+	return c.node(t, addr)
+}
+
 // Restart starts the killed node at addr again, on the same port with the
 // same directory and nodes.conf, and waits until it answers PING. It then
 // rejoins the cluster: as the master of its slots if no replica took them
@@ -559,10 +563,7 @@ func (c *Cluster) signal(t testing.TB, addr string, sig syscall.Signal, paused b
 // cluster.
 func (c *Cluster) Restart(t testing.TB, addr string) {
 	t.Helper()
-	if c.shared {
-		t.Fatalf("cachetest: Restart(%s) on the shared cluster; use a cluster of the test's own from StartCluster", addr)
-	}
-	node := c.node(t, addr)
+	node := c.own(t, "Restart", addr)
 	c.mu.Lock()
 	running := node.p != nil && !node.p.hasExited()
 	c.mu.Unlock()
