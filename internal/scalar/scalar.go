@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -38,11 +37,15 @@ func invalid(format string, args ...any) error {
 func MarshalDateTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
 		var buf [len(DateTimeLayout) + 2]byte
-		b := append(buf[:0], '"')
-		b = t.UTC().AppendFormat(b, DateTimeLayout)
-		b = append(b, '"')
-		w.Write(b)
+		w.Write(AppendDateTime(buf[:0], t))
 	})
+}
+
+// AppendDateTime appends t as MarshalDateTime writes it.
+func AppendDateTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, DateTimeLayout)
+	return append(b, '"')
 }
 
 // UnmarshalDateTime reads an RFC 3339 timestamp (any offset, optional
@@ -62,8 +65,46 @@ func UnmarshalDateTime(v any) (time.Time, error) {
 // MarshalDate writes a calendar date held as "YYYY-MM-DD".
 func MarshalDate(s string) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		io.WriteString(w, strconv.Quote(s))
+		w.Write(AppendDate(nil, s))
 	})
+}
+
+// AppendDate appends s as MarshalDate writes it: as a String, so that a
+// vendor's malformed date is still valid JSON.
+func AppendDate(b []byte, s string) []byte { return AppendString(b, s) }
+
+const hex = "0123456789ABCDEF"
+
+// AppendString appends s as gqlgen writes a String: quoted, with control
+// characters, backslash and quote escaped, and nothing else (the bytes of
+// invalid UTF-8 are written as they are).
+func AppendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '\\' && c != '"' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '"':
+			b = append(b, '\\', '"')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // UnmarshalDate reads a calendar date. It must be a real date written
@@ -100,13 +141,21 @@ func truncate(s string, n int) string {
 // compact JSON (see postTransport in package main).
 func MarshalJSON(v json.RawMessage) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		var b bytes.Buffer
-		if len(v) == 0 || json.Compact(&b, v) != nil {
-			w.Write([]byte("null"))
-			return
-		}
-		w.Write(b.Bytes())
+		w.Write(AppendJSON(nil, v))
 	})
+}
+
+// AppendJSON appends v as MarshalJSON writes it.
+func AppendJSON(b []byte, v json.RawMessage) []byte {
+	if len(v) == 0 {
+		return append(b, "null"...)
+	}
+	buf := bytes.NewBuffer(b)
+	if json.Compact(buf, v) != nil {
+		// Compact writes nothing of a value it rejects.
+		return append(buf.Bytes(), "null"...)
+	}
+	return buf.Bytes()
 }
 
 // UnmarshalJSON reads any input value as JSON.

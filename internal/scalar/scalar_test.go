@@ -57,10 +57,30 @@ func TestDate(t *testing.T) {
 			t.Errorf("UnmarshalDate(%v) error %v does not match ErrInvalid", tt.in, err)
 		}
 	}
-	var b bytes.Buffer
-	MarshalDate("1990-05-15").MarshalGQL(&b)
-	if b.String() != `"1990-05-15"` {
-		t.Errorf("MarshalDate = %s", b.String())
+	for in, want := range map[string]string{
+		"1990-05-15": `"1990-05-15"`,
+		// A vendor's malformed date is still a JSON string.
+		"15.\x00\"5\\\xff": `"15.\u0000\"5\\` + "\xff" + `"`,
+	} {
+		var b bytes.Buffer
+		MarshalDate(in).MarshalGQL(&b)
+		if b.String() != want {
+			t.Errorf("MarshalDate(%q) = %s; want %s", in, b.String(), want)
+		}
+	}
+}
+
+func TestAppendString(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                  `""`,
+		"plain é 日本 \u2028": "\"plain é 日本 \u2028\"",
+		"\t\r\n\\\"":        `"\t\r\n\\\""`,
+		"\x00\x1f\x7f<&>":   `"\u0000\u001F` + "\x7f" + `<&>"`,
+		"a\xffb":            `"a` + "\xff" + `b"`,
+	} {
+		if got := string(AppendString([]byte("x"), in)); got != "x"+want {
+			t.Errorf("AppendString(%q) = %s; want x%s", in, got, want)
+		}
 	}
 }
 
