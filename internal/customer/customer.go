@@ -439,10 +439,17 @@ func (s Status) Valid() bool {
 
 // MarshalGQL writes s as a GraphQL enum value.
 func (s Status) MarshalGQL(w io.Writer) {
+	var buf [16]byte
+	w.Write(s.AppendGQL(buf[:0]))
+}
+
+// AppendGQL appends s as MarshalGQL writes it: a value the schema does not
+// know is UNKNOWN.
+func (s Status) AppendGQL(b []byte) []byte {
 	if !s.Valid() {
 		s = StatusUnknown
 	}
-	io.WriteString(w, strconv.Quote(string(s)))
+	return strconv.AppendQuote(b, string(s))
 }
 
 // UnmarshalGQL reads a GraphQL enum value into s.

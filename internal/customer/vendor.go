@@ -40,7 +40,13 @@ func (v Vendor) Name() string { return strings.ToLower(string(v)) }
 func (v Vendor) String() string { return string(v) }
 
 // MarshalGQL writes v as a GraphQL enum value.
-func (v Vendor) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(v))) }
+func (v Vendor) MarshalGQL(w io.Writer) {
+	var buf [16]byte
+	w.Write(v.AppendGQL(buf[:0]))
+}
+
+// AppendGQL appends v as MarshalGQL writes it.
+func (v Vendor) AppendGQL(b []byte) []byte { return strconv.AppendQuote(b, string(v)) }
 
 // UnmarshalGQL reads a GraphQL enum value into v.
 func (v *Vendor) UnmarshalGQL(x any) error {
