@@ -45,6 +45,7 @@ type config struct {
 	UpstreamConcurrency   int           // attempts in flight at once, per tenant
 	RequestTimeout        time.Duration // per GraphQL request, everything included
 	Introspection         bool
+	DirectRender          bool // root fields of queries written by package render, not field by field by gqlgen
 	ComplexityLimit       int
 	MaxInflightCost       int           // admission budget: summed complexity executing at once
 	AdmissionWait         time.Duration // how long a request may queue for admission
@@ -133,6 +134,7 @@ func (c config) LogValue() slog.Value {
 		slog.Duration("upstreamBudgetWindow", c.UpstreamBudgetWindow),
 		slog.Float64("upstreamBudgetClientShare", c.UpstreamBudgetClientShare),
 		slog.Bool("introspection", c.Introspection),
+		slog.Bool("directRender", c.DirectRender),
 		slog.Int("complexityLimit", c.ComplexityLimit),
 		slog.Int("maxInflightCost", c.MaxInflightCost),
 		slog.Int("tokenLimit", c.TokenLimit),
@@ -170,6 +172,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		UpstreamBudgetClientShare: 0.5,
 
 		Introspection:         true,
+		DirectRender:          true,
 		ComplexityLimit:       20_000,
 		MaxInflightCost:       8_000 * runtime.GOMAXPROCS(0),
 		AdmissionWait:         10 * time.Second,
@@ -247,6 +250,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p.duration("UPSTREAM_BUDGET_WINDOW", &c.UpstreamBudgetWindow, time.Second, 7*24*time.Hour)
 	p.float("UPSTREAM_BUDGET_CLIENT_SHARE", &c.UpstreamBudgetClientShare, 0.01, 1)
 	p.bool("INTROSPECTION", &c.Introspection)
+	p.bool("DIRECT_RENDER", &c.DirectRender)
 	p.int("COMPLEXITY_LIMIT", &c.ComplexityLimit, 1, 10_000_000)
 	p.int("MAX_INFLIGHT_COST", &c.MaxInflightCost, 1, 1_000_000_000)
 	p.duration("ADMISSION_TIMEOUT", &c.AdmissionWait, time.Millisecond, 10*time.Minute)

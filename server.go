@@ -51,6 +51,7 @@ import (
 	"customergraph/internal/persisted"
 	"customergraph/internal/querycache"
 	"customergraph/internal/querylimit"
+	"customergraph/internal/render"
 	"customergraph/internal/sim/komerzasim"
 	"customergraph/internal/sim/simkit"
 	"customergraph/internal/sim/tiquosim"
@@ -326,7 +327,7 @@ func newApp(cfg config, log *slog.Logger) (*app, error) {
 	// Deep work that would otherwise start a goroutine each time (root
 	// fields, upstream calls, write-backs) runs on these workers.
 	pool := workers.New(workers.Options{})
-	gql := withPersisted(newGraphQL(cfg, log, gate, pq, pool))
+	gql := withPersisted(newGraphQL(cfg, log, gate, pq, pool, reg))
 
 	// One HTTP client (connection pool) per upstream host, shared by the
 	// tenants on it.
@@ -676,8 +677,10 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 
 // newGraphQL returns the gqlgen handler with its transports, caches and
 // limits.
-func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persistedQueries graphql.HandlerExtension, pool *workers.Pool) http.Handler {
-	c := graph.Config{Resolvers: &resolvers.Resolver{}}
+func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persistedQueries graphql.HandlerExtension, pool *workers.Pool, reg prometheus.Registerer) http.Handler {
+	base := &resolvers.Resolver{}
+	renderer := render.New(base.Query())
+	c := graph.Config{Resolvers: rootResolvers{ResolverRoot: base, query: renderer.Query()}}
 	// Each customer a query materialises costs a cache key and a record
 	// decode, more than a plain field: price it so, for the complexity
 	// limit and for admission. A connection costs its page size times that
@@ -765,6 +768,22 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 		pool.Run(func() { m = next(ctx) })
 		return m
 	})
+	// Innermost of the root field interceptors: the root fields of queries
+	// are written straight from their resolvers' results (see package
+	// render), the rest by gqlgen.
+	if cfg.DirectRender {
+		srv.Use(renderer)
+	}
+	for by, get := range map[string]func(render.Stats) uint64{
+		"render": func(s render.Stats) uint64 { return s.Rendered },
+		"gqlgen": func(s render.Stats) uint64 { return s.Declined },
+	} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "customergraph", Subsystem: "graphql", Name: "root_fields_total",
+			Help:        "Root fields of queries by what wrote their answer: render (straight from the resolver's result) or gqlgen (field by field: introspection, errors, and arguments the renderer does not read). Not counted with DIRECT_RENDER=false.",
+			ConstLabels: prometheus.Labels{"by": by},
+		}, func() float64 { return float64(get(renderer.Stats())) }))
+	}
 	// Say which parts of the answer were served stale because the upstream
 	// failed, and what the request learnt of the upstream budget.
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
@@ -799,6 +818,15 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 	}
 	return srv
 }
+
+// rootResolvers is the schema's resolvers, the query resolvers as the
+// renderer has them called.
+type rootResolvers struct {
+	graph.ResolverRoot
+	query graph.QueryResolver
+}
+
+func (r rootResolvers) Query() graph.QueryResolver { return r.query }
 
 // withDeadline gives each request a deadline, timeout from now, that
 // bounds its work (see withinDeadline) so that a request whose upstream is
