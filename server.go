@@ -679,7 +679,7 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 // limits.
 func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persistedQueries graphql.HandlerExtension, pool *workers.Pool, reg prometheus.Registerer) http.Handler {
 	base := &resolvers.Resolver{}
-	renderer := render.New(base.Query())
+	renderer := render.New(base.Query(), cfg.QueryCacheSize)
 	c := graph.Config{Resolvers: rootResolvers{ResolverRoot: base, query: renderer.Query()}}
 	// Each customer a query materialises costs a cache key and a record
 	// decode, more than a plain field: price it so, for the complexity

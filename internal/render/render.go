@@ -20,8 +20,10 @@ import (
 	"context"
 	"io"
 	"sync/atomic"
+	"weak"
 
 	"github.com/99designs/gqlgen/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"customergraph/graph"
@@ -34,6 +36,7 @@ import (
 // the schema with Renderer.Query as its query resolver.
 type Renderer struct {
 	q                  graph.QueryResolver
+	plans              *lru.Cache[weak.Pointer[ast.Field], *plan] // weak keys: never keeps alive a document the query cache let go of
 	rendered, declined atomic.Uint64
 }
 
@@ -48,8 +51,17 @@ func (r *Renderer) Stats() Stats {
 	return Stats{Rendered: r.rendered.Load(), Declined: r.declined.Load()}
 }
 
-// New returns a Renderer calling q, the schema's query resolvers.
-func New(q graph.QueryResolver) *Renderer { return &Renderer{q: q} }
+// New returns a Renderer calling q, the schema's query resolvers. It
+// remembers the plans of up to plans root fields of operations without
+// variables, whose selections depend on their document alone: a repeated
+// query, found in the query cache as the same document, is planned once.
+func New(q graph.QueryResolver, plans int) *Renderer {
+	c, err := lru.New[weak.Pointer[ast.Field], *plan](max(plans, 1))
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &Renderer{q: q, plans: c}
+}
 
 var _ interface {
 	graphql.HandlerExtension
@@ -75,7 +87,7 @@ func (r *Renderer) InterceptRootField(ctx context.Context, next graphql.RootReso
 		r.declined.Add(1)
 		return next(ctx)
 	}
-	args, p, ok := prepare(oc, field, rt)
+	args, p, ok := r.prepare(oc, field, rt)
 	if !ok {
 		r.declined.Add(1)
 		return next(ctx)
@@ -95,7 +107,7 @@ func (r *Renderer) InterceptRootField(ctx context.Context, next graphql.RootReso
 // prepare reads the field's arguments as gqlgen would and plans its
 // selection; ok is false for anything the renderer leaves to gqlgen,
 // including what gqlgen reports as an error.
-func prepare(oc *graphql.OperationContext, field graphql.CollectedField, rt *rootField) (args map[string]any, p *plan, ok bool) {
+func (r *Renderer) prepare(oc *graphql.OperationContext, field graphql.CollectedField, rt *rootField) (args map[string]any, p *plan, ok bool) {
 	defer func() {
 		// ArgumentMap panics on a variable it cannot read; gqlgen turns
 		// that into the field's error.
@@ -106,7 +118,17 @@ func prepare(oc *graphql.OperationContext, field graphql.CollectedField, rt *roo
 	if args, ok = rt.args(field.ArgumentMap(oc.Variables)); !ok {
 		return nil, nil, false
 	}
-	if p, ok = compile(oc, field.Selections, rt.typ); !ok {
+	cacheable := len(oc.Operation.VariableDefinitions) == 0
+	if cacheable {
+		if p, ok := r.plans.Get(weak.Make(field.Field)); ok {
+			return args, p, p != nil
+		}
+	}
+	p, ok = compile(oc, field.Selections, rt.typ)
+	if cacheable {
+		r.plans.Add(weak.Make(field.Field), p) // nil: not rendered
+	}
+	if !ok {
 		return nil, nil, false
 	}
 	return args, p, true

@@ -16,7 +16,10 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
+	gqllru "github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"customergraph/graph"
 	"customergraph/graph/model"
@@ -177,7 +180,7 @@ type pair struct {
 func newPair(t testing.TB, recs []customer.Customer) *pair {
 	t.Helper()
 	f := &fake{records: recs}
-	r := New(f)
+	r := New(f, 100)
 	serve := func(render bool) string {
 		root := graph.ResolverRoot(f)
 		if render {
@@ -185,6 +188,7 @@ func newPair(t testing.TB, recs []customer.Customer) *pair {
 		}
 		srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: root}))
 		srv.AddTransport(transport.POST{})
+		srv.SetQueryCache(gqllru.New[*ast.QueryDocument](100)) // a repeated query is the same document
 		srv.SetRecoverFunc(func(context.Context, any) error { return errors.New("internal system error") })
 		if render {
 			srv.Use(r)
@@ -306,11 +310,20 @@ func TestSameAsGQLGen(t *testing.T) {
 		{"an argument gqlgen refuses", `query($f: Int) { customers(first: $f) { nodes { id } } }`, map[string]any{"f": "many"}, 0, 0},
 		{"a mutation is gqlgen's", `mutation { updateCustomer(id: "c-full", input: {}) { customer { id email } userErrors { code } } }`, nil, 0, 0},
 	}
+	t.Cleanup(func() {
+		if p.r.plans.Len() == 0 {
+			t.Error("no plan was remembered")
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, rendered, declined := p.same(t, tt.query, tt.vars)
-			if rendered != tt.rendered || declined != tt.declined {
-				t.Errorf("rendered %d and declined %d root fields; want %d and %d (answer %.300s)", rendered, declined, tt.rendered, tt.declined, got)
+			// Twice: the second time, a query without variables is
+			// planned from the plan of the first.
+			for range 2 {
+				got, rendered, declined := p.same(t, tt.query, tt.vars)
+				if rendered != tt.rendered || declined != tt.declined {
+					t.Errorf("rendered %d and declined %d root fields; want %d and %d (answer %.300s)", rendered, declined, tt.rendered, tt.declined, got)
+				}
 			}
 		})
 	}
