@@ -169,14 +169,14 @@ func renderRoot(p *plan, rt *rootField, v any) (b []byte, ok bool) {
 		if v == nil {
 			return nil, false // CustomerConnection! is not null
 		}
-		b, ok = p.connection(b, v)
+		b, ok = object(b, p, v, connectionField)
 	case *customer.Customer:
 		if v == nil {
 			return append(b, "null"...), true
 		}
-		b, ok = p.customer(b, v)
+		b, ok = object(b, p, v, customerField)
 	case customer.Customer:
-		b, ok = p.customer(b, &v)
+		b, ok = object(b, p, &v, customerField)
 	case nil:
 		return append(b, "null"...), true
 	default:
@@ -260,59 +260,51 @@ var roots = map[string]*rootField{
 // does, with the same functions; false means gqlgen would report an error.
 
 func argInt(raw, args map[string]any, name string) bool {
-	v := raw[name]
-	if v == nil {
-		args[name] = (*int)(nil)
-		return true
-	}
-	n, err := graphql.UnmarshalInt(v)
-	args[name] = &n
-	return err == nil
+	return optional(raw, args, name, graphql.UnmarshalInt)
 }
 
 func argString(raw, args map[string]any, name string) bool {
-	v := raw[name]
-	if v == nil {
-		args[name] = (*string)(nil)
-		return true
-	}
-	s, err := graphql.UnmarshalString(v)
-	args[name] = &s
-	return err == nil
+	return optional(raw, args, name, graphql.UnmarshalString)
 }
 
 func argID(raw, args map[string]any, name string) bool {
-	v := raw[name]
-	if v == nil {
-		args[name] = (*string)(nil)
-		return true
-	}
-	s, err := graphql.UnmarshalID(v)
-	args[name] = &s
-	return err == nil
-}
-
-func argReqString(raw, args map[string]any, name string) bool {
-	s, err := graphql.UnmarshalString(raw[name])
-	args[name] = s
-	return err == nil
-}
-
-func argReqID(raw, args map[string]any, name string) bool {
-	s, err := graphql.UnmarshalID(raw[name])
-	args[name] = s
-	return err == nil
+	return optional(raw, args, name, graphql.UnmarshalID)
 }
 
 func argStatus(raw, args map[string]any, name string) bool {
+	return optional(raw, args, name, func(v any) (customer.Status, error) {
+		var s customer.Status
+		err := s.UnmarshalGQL(v)
+		return s, err
+	})
+}
+
+func argReqString(raw, args map[string]any, name string) bool {
+	return required(raw, args, name, graphql.UnmarshalString)
+}
+
+func argReqID(raw, args map[string]any, name string) bool {
+	return required(raw, args, name, graphql.UnmarshalID)
+}
+
+// optional reads a nullable argument into args as a *T, nil when absent
+// or null.
+func optional[T any](raw, args map[string]any, name string, unmarshal func(any) (T, error)) bool {
 	v := raw[name]
 	if v == nil {
-		args[name] = (*customer.Status)(nil)
+		args[name] = (*T)(nil)
 		return true
 	}
-	s := new(customer.Status)
-	args[name] = s
-	return s.UnmarshalGQL(v) == nil
+	x, err := unmarshal(v)
+	args[name] = &x
+	return err == nil
+}
+
+// required reads a non-null argument into args as a T.
+func required[T any](raw, args map[string]any, name string, unmarshal func(any) (T, error)) bool {
+	x, err := unmarshal(raw[name])
+	args[name] = x
+	return err == nil
 }
 
 // Query returns the query resolvers gqlgen must call: q's, except that a

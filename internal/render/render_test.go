@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,7 +84,10 @@ func records() []customer.Customer {
 // fake serves records. Its triggers, as the argument of any lookup or as
 // the search of customers: "panic" panics, "error" fails, "nil-node" is a
 // page whose edge has no node, "no-page-info" a page without page info.
-type fake struct{ records []customer.Customer }
+type fake struct {
+	records []customer.Customer
+	calls   atomic.Int64 // of the query resolvers
+}
 
 func (f *fake) Query() graph.QueryResolver       { return f }
 func (f *fake) Mutation() graph.MutationResolver { return f }
@@ -110,6 +114,7 @@ func (f *fake) find(key string) (*customer.Customer, error) {
 }
 
 func (f *fake) Node(_ context.Context, id string) (model.Node, error) {
+	f.calls.Add(1)
 	c, err := f.find(id)
 	if c == nil {
 		return nil, err
@@ -118,6 +123,7 @@ func (f *fake) Node(_ context.Context, id string) (model.Node, error) {
 }
 
 func (f *fake) Customer(_ context.Context, id, number, email, phone *string) (*customer.Customer, error) {
+	f.calls.Add(1)
 	for _, k := range []*string{id, number, email, phone} {
 		if k != nil {
 			return f.find(*k)
@@ -127,10 +133,12 @@ func (f *fake) Customer(_ context.Context, id, number, email, phone *string) (*c
 }
 
 func (f *fake) CustomerByIdentifier(_ context.Context, identifier string) (*customer.Customer, error) {
+	f.calls.Add(1)
 	return f.find(identifier)
 }
 
 func (f *fake) Customers(ctx context.Context, first *int, after, search *string, status *customer.Status, parameter *model.CustomerParameterFilter, group *string) (*model.CustomerConnection, error) {
+	f.calls.Add(1)
 	n := 50
 	if first != nil {
 		n = *first
@@ -228,12 +236,17 @@ func post(t testing.TB, url, query string, vars map[string]any) []byte {
 // wrote and declined.
 func (p *pair) same(t testing.TB, query string, vars map[string]any) (answer []byte, rendered, declined uint64) {
 	t.Helper()
-	before := p.r.Stats()
+	f := p.r.q.(*fake)
+	before, calls := p.r.Stats(), f.calls.Load()
 	got := post(t, p.direct, query, vars)
-	after := p.r.Stats()
+	after, directCalls := p.r.Stats(), f.calls.Load()-calls
 	want := post(t, p.gqlgen, query, vars)
 	if !equalAnswers(t, got, want) {
 		t.Fatalf("query %s\nrendered: %s\ngqlgen:   %s", query, got, want)
+	}
+	// A root field handed back to gqlgen is not resolved again.
+	if gqlgenCalls := f.calls.Load() - calls - directCalls; directCalls != gqlgenCalls {
+		t.Errorf("query %s: the resolvers were called %d times with the renderer, %d without", query, directCalls, gqlgenCalls)
 	}
 	return got, after.Rendered - before.Rendered, after.Declined - before.Declined
 }

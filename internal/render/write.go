@@ -10,8 +10,9 @@ import (
 	"customergraph/internal/scalar"
 )
 
-// The writers below write one object for its plan, appending to b. They
-// return false where gqlgen would report an error (a part of the record
+// The field writers below write the value of one field of an object,
+// appending to b; object writes the object around them. They return
+// false where gqlgen would report an error (a part of the record
 // that could not be loaded, a null the schema forbids, a float JSON cannot
 // hold), which hands the whole root field back to gqlgen.
 
@@ -214,427 +215,348 @@ func init() {
 	}
 }
 
-func (p *plan) connection(b []byte, c *model.CustomerConnection) ([]byte, bool) {
+// object writes v for p: braces around each field's key and value, the
+// value written by field (for a field of the type other than __typename).
+func object[T any](b []byte, p *plan, v *T, field func(b []byte, f *planField, v *T) ([]byte, bool)) ([]byte, bool) {
 	b = append(b, '{')
-	ok := true
 	for i := range p.fields {
 		f := &p.fields[i]
 		b = append(b, f.key...)
-		switch f.id {
-		case typename:
-			b = appendString(b, p.typ.name)
-		case connEdges:
-			b, ok = list(b, c.Edges, f.sub, (*plan).edge)
-		case connNodes:
-			b, ok = list(b, c.Nodes, f.sub, (*plan).customer)
-		case connPageInfo:
-			if c.PageInfo == nil {
-				return b, false
-			}
-			b = f.sub.pageInfo(b, c.PageInfo)
+		if f.id == typename {
+			b = scalar.AppendString(b, p.typ.name)
+			continue
 		}
-		if !ok {
+		var ok bool
+		if b, ok = field(b, f, v); !ok {
 			return b, false
 		}
 	}
 	return append(b, '}'), true
 }
 
-func (p *plan) edge(b []byte, e *model.CustomerEdge) ([]byte, bool) {
-	b = append(b, '{')
+func connectionField(b []byte, f *planField, c *model.CustomerConnection) ([]byte, bool) {
 	ok := true
-	for i := range p.fields {
-		f := &p.fields[i]
-		b = append(b, f.key...)
-		switch f.id {
-		case typename:
-			b = appendString(b, p.typ.name)
-		case edgeCursor:
-			b = appendString(b, e.Cursor)
-		case edgeNode:
-			if e.Node == nil {
-				return b, false
-			}
-			b, ok = f.sub.customer(b, e.Node)
-		case edgeParameterValue:
-			b = optString(b, e.ParameterValue)
-		}
-		if !ok {
+	switch f.id {
+	case connEdges:
+		b, ok = list(b, c.Edges, f.sub, edgeField)
+	case connNodes:
+		b, ok = list(b, c.Nodes, f.sub, customerField)
+	case connPageInfo:
+		if c.PageInfo == nil {
 			return b, false
 		}
+		b, ok = object(b, f.sub, c.PageInfo, pageInfoField)
 	}
-	return append(b, '}'), true
+	return b, ok
 }
 
-func (p *plan) pageInfo(b []byte, pi *model.PageInfo) []byte {
-	b = append(b, '{')
-	for i := range p.fields {
-		f := &p.fields[i]
-		b = append(b, f.key...)
-		switch f.id {
-		case typename:
-			b = appendString(b, p.typ.name)
-		case pageHasNext:
-			b = strconv.AppendBool(b, pi.HasNextPage)
-		case pageHasPrevious:
-			b = strconv.AppendBool(b, pi.HasPreviousPage)
-		case pageStartCursor:
-			b = optString(b, pi.StartCursor)
-		case pageEndCursor:
-			b = optString(b, pi.EndCursor)
-		}
-	}
-	return append(b, '}')
-}
-
-// customer writes c; each case reads the field as the schema's binding of
-// Customer does (gqlgen.yml and the methods of customer.Customer).
-func (p *plan) customer(b []byte, c *customer.Customer) ([]byte, bool) {
-	b = append(b, '{')
+func edgeField(b []byte, f *planField, e *model.CustomerEdge) ([]byte, bool) {
 	ok := true
-	for i := range p.fields {
-		f := &p.fields[i]
-		b = append(b, f.key...)
-		switch f.id {
-		case typename:
-			b = appendString(b, p.typ.name)
-		case custID:
-			b = appendString(b, c.ID)
-		case custVendor:
-			b = c.Vendor.AppendGQL(b)
-		case custCustomerNumber:
-			b = optString(b, c.Number())
-		case custFirstName:
-			b = optString(b, c.FirstName)
-		case custLastName:
-			b = optString(b, c.LastName)
-		case custDisplayName:
-			b = optString(b, c.DisplayName)
-		case custEmail:
-			b = optString(b, c.Email())
-		case custEmails:
-			var es []customer.Email
-			if es, ok = loaded(c.AllEmails()); ok {
-				b, ok = list(b, es, f.sub, (*plan).email)
-			}
-		case custPhone:
-			b = optString(b, c.Phone())
-		case custPhones:
-			var ps []customer.Phone
-			if ps, ok = loaded(c.AllPhones()); ok {
-				b, ok = list(b, ps, f.sub, (*plan).phone)
-			}
-		case custProfilePhoto:
-			b = optString(b, c.ProfilePhoto)
-		case custWhatsApp:
-			b = optString(b, c.WhatsApp)
-		case custStatus:
-			b = c.Status.AppendGQL(b)
-		case custVendorStatus:
-			b = optString(b, c.VendorStatus)
-		case custSource:
-			b = optString(b, c.Source)
-		case custMarketingOptIn:
-			var v *bool
-			if v, ok = loaded(c.MarketingOptIn()); ok {
-				b = optBool(b, v)
-			}
-		case custSMSOptIn:
-			var v *bool
-			if v, ok = loaded(c.SMSOptIn()); ok {
-				b = optBool(b, v)
-			}
-		case custDateOfBirth:
-			var v *string
-			if v, ok = loaded(c.DateOfBirth()); ok {
-				if v == nil {
-					b = appendNull(b)
-				} else {
-					b = scalar.AppendDate(b, *v)
-				}
-			}
-		case custAddress:
-			var a *customer.Address
-			if a, ok = loaded(c.Address()); ok {
-				if a == nil {
-					b = appendNull(b)
-				} else {
-					b = f.sub.address(b, a)
-				}
-			}
-		case custTags:
-			var tags []string
-			if tags, ok = loaded(c.Tags()); ok {
-				b = append(b, '[')
-				for j, t := range tags {
-					if j > 0 {
-						b = append(b, ',')
-					}
-					b = appendString(b, t)
-				}
-				b = append(b, ']')
-			}
-		case custNotes:
-			b, ok = loadedString(b, c.Notes)
-		case custPreferredLocationID:
-			b, ok = loadedString(b, c.PreferredLocationID)
-		case custCompanyID:
-			b, ok = loadedString(b, c.CompanyID)
-		case custLoyaltyPoints:
-			var v *int
-			if v, ok = loaded(c.LoyaltyPoints()); ok {
-				b = optInt(b, v)
-			}
-		case custTotalOrders:
-			b = optInt(b, c.TotalOrders)
-		case custTotalSpent:
-			b, ok = optFloat(b, c.TotalSpent)
-		case custAverageOrderValue:
-			b, ok = optFloat(b, c.AverageOrderValue())
-		case custLifetimeValue:
-			b, ok = optFloat(b, c.LifetimeValue)
-		case custLastOrderAt:
-			b = optTime(b, c.LastOrderAt)
-		case custLastActivityAt:
-			b = optTime(b, c.LastActivityAt)
-		case custCreatedAt:
-			b = scalar.AppendDateTime(b, c.CreatedAt)
-		case custUpdatedAt:
-			b = optTime(b, c.UpdatedAt)
-		case custVendorRecord:
-			if r := c.Record(); r == nil {
+	switch f.id {
+	case edgeCursor:
+		b = scalar.AppendString(b, e.Cursor)
+	case edgeNode:
+		if e.Node == nil {
+			return b, false
+		}
+		b, ok = object(b, f.sub, e.Node, customerField)
+	case edgeParameterValue:
+		b = optString(b, e.ParameterValue)
+	}
+	return b, ok
+}
+
+func pageInfoField(b []byte, f *planField, pi *model.PageInfo) ([]byte, bool) {
+	switch f.id {
+	case pageHasNext:
+		b = strconv.AppendBool(b, pi.HasNextPage)
+	case pageHasPrevious:
+		b = strconv.AppendBool(b, pi.HasPreviousPage)
+	case pageStartCursor:
+		b = optString(b, pi.StartCursor)
+	case pageEndCursor:
+		b = optString(b, pi.EndCursor)
+	}
+	return b, true
+}
+
+// customerField writes a field of c; each case reads the field as the
+// schema's binding of Customer does (gqlgen.yml and the methods of
+// customer.Customer).
+func customerField(b []byte, f *planField, c *customer.Customer) ([]byte, bool) {
+	ok := true
+	switch f.id {
+	case custID:
+		b = scalar.AppendString(b, c.ID)
+	case custVendor:
+		b = c.Vendor.AppendGQL(b)
+	case custCustomerNumber:
+		b = optString(b, c.Number())
+	case custFirstName:
+		b = optString(b, c.FirstName)
+	case custLastName:
+		b = optString(b, c.LastName)
+	case custDisplayName:
+		b = optString(b, c.DisplayName)
+	case custEmail:
+		b = optString(b, c.Email())
+	case custEmails:
+		var es []customer.Email
+		if es, ok = loaded(c.AllEmails()); ok {
+			b, ok = list(b, es, f.sub, emailField)
+		}
+	case custPhone:
+		b = optString(b, c.Phone())
+	case custPhones:
+		var ps []customer.Phone
+		if ps, ok = loaded(c.AllPhones()); ok {
+			b, ok = list(b, ps, f.sub, phoneField)
+		}
+	case custProfilePhoto:
+		b = optString(b, c.ProfilePhoto)
+	case custWhatsApp:
+		b = optString(b, c.WhatsApp)
+	case custStatus:
+		b = c.Status.AppendGQL(b)
+	case custVendorStatus:
+		b = optString(b, c.VendorStatus)
+	case custSource:
+		b = optString(b, c.Source)
+	case custMarketingOptIn:
+		var v *bool
+		if v, ok = loaded(c.MarketingOptIn()); ok {
+			b = optBool(b, v)
+		}
+	case custSMSOptIn:
+		var v *bool
+		if v, ok = loaded(c.SMSOptIn()); ok {
+			b = optBool(b, v)
+		}
+	case custDateOfBirth:
+		var v *string
+		if v, ok = loaded(c.DateOfBirth()); ok {
+			if v == nil {
 				b = appendNull(b)
 			} else {
-				b = scalar.AppendJSON(b, r)
+				b = scalar.AppendDate(b, *v)
 			}
-		case custBalance:
-			var v *float64
-			if v, ok = loaded(c.Balance()); ok {
-				b, ok = optFloat(b, v)
+		}
+	case custAddress:
+		var a *customer.Address
+		if a, ok = loaded(c.Address()); ok {
+			if a == nil {
+				b = appendNull(b)
+			} else {
+				b, ok = object(b, f.sub, a, addressField)
 			}
-		case custIPAddress:
-			b, ok = loadedString(b, c.IPAddress)
-		case custSubscriptions:
-			var ss []customer.Subscription
-			if ss, ok = loaded(c.Subscriptions()); ok {
-				b, ok = list(b, ss, f.sub, (*plan).subscription)
-			}
-		case custSupportTickets:
-			var ts []customer.SupportTicket
-			if ts, ok = loaded(c.SupportTickets()); ok {
-				b, ok = list(b, ts, f.sub, (*plan).ticket)
-			}
-		case custAffiliate:
-			var a *customer.Affiliate
-			if a, ok = loaded(c.Affiliate()); ok {
-				if a == nil {
-					b = appendNull(b)
-				} else {
-					b, ok = f.sub.affiliate(b, a)
+		}
+	case custTags:
+		var tags []string
+		if tags, ok = loaded(c.Tags()); ok {
+			b = append(b, '[')
+			for j, t := range tags {
+				if j > 0 {
+					b = append(b, ',')
 				}
+				b = scalar.AppendString(b, t)
 			}
-		case custGroups:
-			var gs []customer.Group
-			if gs, ok = loaded(c.Groups()); ok {
-				b, ok = list(b, gs, f.sub, (*plan).group)
+			b = append(b, ']')
+		}
+	case custNotes:
+		b, ok = loadedString(b, c.Notes)
+	case custPreferredLocationID:
+		b, ok = loadedString(b, c.PreferredLocationID)
+	case custCompanyID:
+		b, ok = loadedString(b, c.CompanyID)
+	case custLoyaltyPoints:
+		var v *int
+		if v, ok = loaded(c.LoyaltyPoints()); ok {
+			b = optInt(b, v)
+		}
+	case custTotalOrders:
+		b = optInt(b, c.TotalOrders)
+	case custTotalSpent:
+		b, ok = optFloat(b, c.TotalSpent)
+	case custAverageOrderValue:
+		b, ok = optFloat(b, c.AverageOrderValue())
+	case custLifetimeValue:
+		b, ok = optFloat(b, c.LifetimeValue)
+	case custLastOrderAt:
+		b = optTime(b, c.LastOrderAt)
+	case custLastActivityAt:
+		b = optTime(b, c.LastActivityAt)
+	case custCreatedAt:
+		b = scalar.AppendDateTime(b, c.CreatedAt)
+	case custUpdatedAt:
+		b = optTime(b, c.UpdatedAt)
+	case custVendorRecord:
+		if r := c.Record(); r == nil {
+			b = appendNull(b)
+		} else {
+			b = scalar.AppendJSON(b, r)
+		}
+	case custBalance:
+		var v *float64
+		if v, ok = loaded(c.Balance()); ok {
+			b, ok = optFloat(b, v)
+		}
+	case custIPAddress:
+		b, ok = loadedString(b, c.IPAddress)
+	case custSubscriptions:
+		var ss []customer.Subscription
+		if ss, ok = loaded(c.Subscriptions()); ok {
+			b, ok = list(b, ss, f.sub, subscriptionField)
+		}
+	case custSupportTickets:
+		var ts []customer.SupportTicket
+		if ts, ok = loaded(c.SupportTickets()); ok {
+			b, ok = list(b, ts, f.sub, ticketField)
+		}
+	case custAffiliate:
+		var a *customer.Affiliate
+		if a, ok = loaded(c.Affiliate()); ok {
+			if a == nil {
+				b = appendNull(b)
+			} else {
+				b, ok = object(b, f.sub, a, affiliateField)
 			}
 		}
-		if !ok {
-			return b, false
+	case custGroups:
+		var gs []customer.Group
+		if gs, ok = loaded(c.Groups()); ok {
+			b, ok = list(b, gs, f.sub, groupField)
 		}
 	}
-	return append(b, '}'), true
+	return b, ok
 }
 
-func (p *plan) email(b []byte, e *customer.Email) ([]byte, bool) {
-	b = append(b, '{')
-	for i := range p.fields {
-		f := &p.fields[i]
-		b = append(b, f.key...)
-		switch f.id {
-		case typename:
-			b = appendString(b, p.typ.name)
-		case emailAddress:
-			b = appendString(b, e.Address)
-		case emailIsPrimary:
-			b = strconv.AppendBool(b, e.IsPrimary)
-		}
+func emailField(b []byte, f *planField, e *customer.Email) ([]byte, bool) {
+	switch f.id {
+	case emailAddress:
+		b = scalar.AppendString(b, e.Address)
+	case emailIsPrimary:
+		b = strconv.AppendBool(b, e.IsPrimary)
 	}
-	return append(b, '}'), true
+	return b, true
 }
 
-func (p *plan) phone(b []byte, ph *customer.Phone) ([]byte, bool) {
-	b = append(b, '{')
-	for i := range p.fields {
-		f := &p.fields[i]
-		b = append(b, f.key...)
-		switch f.id {
-		case typename:
-			b = appendString(b, p.typ.name)
-		case phoneNumber:
-			b = appendString(b, ph.Number)
-		case phoneIsPrimary:
-			b = strconv.AppendBool(b, ph.IsPrimary)
-		}
+func phoneField(b []byte, f *planField, ph *customer.Phone) ([]byte, bool) {
+	switch f.id {
+	case phoneNumber:
+		b = scalar.AppendString(b, ph.Number)
+	case phoneIsPrimary:
+		b = strconv.AppendBool(b, ph.IsPrimary)
 	}
-	return append(b, '}'), true
+	return b, true
 }
 
-func (p *plan) address(b []byte, a *customer.Address) []byte {
-	b = append(b, '{')
-	for i := range p.fields {
-		f := &p.fields[i]
-		b = append(b, f.key...)
-		switch f.id {
-		case typename:
-			b = appendString(b, p.typ.name)
-		case addrLine1:
-			b = optString(b, a.Line1)
-		case addrLine2:
-			b = optString(b, a.Line2)
-		case addrCity:
-			b = optString(b, a.City)
-		case addrState:
-			b = optString(b, a.State)
-		case addrPostalCode:
-			b = optString(b, a.PostalCode)
-		case addrCountry:
-			b = optString(b, a.Country)
-		}
+func addressField(b []byte, f *planField, a *customer.Address) ([]byte, bool) {
+	switch f.id {
+	case addrLine1:
+		b = optString(b, a.Line1)
+	case addrLine2:
+		b = optString(b, a.Line2)
+	case addrCity:
+		b = optString(b, a.City)
+	case addrState:
+		b = optString(b, a.State)
+	case addrPostalCode:
+		b = optString(b, a.PostalCode)
+	case addrCountry:
+		b = optString(b, a.Country)
 	}
-	return append(b, '}')
+	return b, true
 }
 
-func (p *plan) subscription(b []byte, s *customer.Subscription) ([]byte, bool) {
-	b = append(b, '{')
-	for i := range p.fields {
-		f := &p.fields[i]
-		b = append(b, f.key...)
-		switch f.id {
-		case typename:
-			b = appendString(b, p.typ.name)
-		case subID:
-			b = appendString(b, s.ID)
-		case subProductID:
-			b = optString(b, s.ProductID)
-		case subStartsAt:
-			b = optTime(b, s.StartsAt)
-		case subExpiresAt:
-			b = optTime(b, s.ExpiresAt)
-		case subCreatedAt:
-			b = optTime(b, s.CreatedAt)
-		}
+func subscriptionField(b []byte, f *planField, s *customer.Subscription) ([]byte, bool) {
+	switch f.id {
+	case subID:
+		b = scalar.AppendString(b, s.ID)
+	case subProductID:
+		b = optString(b, s.ProductID)
+	case subStartsAt:
+		b = optTime(b, s.StartsAt)
+	case subExpiresAt:
+		b = optTime(b, s.ExpiresAt)
+	case subCreatedAt:
+		b = optTime(b, s.CreatedAt)
 	}
-	return append(b, '}'), true
+	return b, true
 }
 
-func (p *plan) ticket(b []byte, t *customer.SupportTicket) ([]byte, bool) {
-	b = append(b, '{')
+func ticketField(b []byte, f *planField, t *customer.SupportTicket) ([]byte, bool) {
 	ok := true
-	for i := range p.fields {
-		f := &p.fields[i]
-		b = append(b, f.key...)
-		switch f.id {
-		case typename:
-			b = appendString(b, p.typ.name)
-		case ticketID:
-			b = appendString(b, t.ID)
-		case ticketSubject:
-			b = optString(b, t.Subject)
-		case ticketStatus:
-			b = optInt(b, t.Status)
-		case ticketCreatedAt:
-			b = optTime(b, t.CreatedAt)
-		case ticketMessages:
-			b, ok = list(b, t.TicketMessages(), f.sub, (*plan).message)
-		}
-		if !ok {
-			return b, false
-		}
+	switch f.id {
+	case ticketID:
+		b = scalar.AppendString(b, t.ID)
+	case ticketSubject:
+		b = optString(b, t.Subject)
+	case ticketStatus:
+		b = optInt(b, t.Status)
+	case ticketCreatedAt:
+		b = optTime(b, t.CreatedAt)
+	case ticketMessages:
+		b, ok = list(b, t.TicketMessages(), f.sub, messageField)
 	}
-	return append(b, '}'), true
+	return b, ok
 }
 
-func (p *plan) message(b []byte, m *customer.SupportTicketMessage) ([]byte, bool) {
-	b = append(b, '{')
-	for i := range p.fields {
-		f := &p.fields[i]
-		b = append(b, f.key...)
-		switch f.id {
-		case typename:
-			b = appendString(b, p.typ.name)
-		case msgID:
-			b = appendString(b, m.ID)
-		case msgAuthor:
-			b = optString(b, m.Author)
-		case msgMessage:
-			b = optString(b, m.Message)
-		case msgCreatedAt:
-			b = optTime(b, m.CreatedAt)
-		}
+func messageField(b []byte, f *planField, m *customer.SupportTicketMessage) ([]byte, bool) {
+	switch f.id {
+	case msgID:
+		b = scalar.AppendString(b, m.ID)
+	case msgAuthor:
+		b = optString(b, m.Author)
+	case msgMessage:
+		b = optString(b, m.Message)
+	case msgCreatedAt:
+		b = optTime(b, m.CreatedAt)
 	}
-	return append(b, '}'), true
+	return b, true
 }
 
-func (p *plan) affiliate(b []byte, a *customer.Affiliate) ([]byte, bool) {
-	b = append(b, '{')
+func affiliateField(b []byte, f *planField, a *customer.Affiliate) ([]byte, bool) {
 	ok := true
-	for i := range p.fields {
-		f := &p.fields[i]
-		b = append(b, f.key...)
-		switch f.id {
-		case typename:
-			b = appendString(b, p.typ.name)
-		case affID:
-			b = appendString(b, a.ID)
-		case affEnabled:
-			b = strconv.AppendBool(b, a.Enabled)
-		case affLink:
-			b = optString(b, a.Link)
-		case affBalance:
-			b, ok = optFloat(b, a.Balance)
-		case affReturnPercentage:
-			b, ok = optFloat(b, a.ReturnPercentage)
-		case affPercentageOff:
-			b, ok = optFloat(b, a.PercentageOff)
-		case affCreatedAt:
-			b = optTime(b, a.CreatedAt)
-		}
-		if !ok {
-			return b, false
-		}
+	switch f.id {
+	case affID:
+		b = scalar.AppendString(b, a.ID)
+	case affEnabled:
+		b = strconv.AppendBool(b, a.Enabled)
+	case affLink:
+		b = optString(b, a.Link)
+	case affBalance:
+		b, ok = optFloat(b, a.Balance)
+	case affReturnPercentage:
+		b, ok = optFloat(b, a.ReturnPercentage)
+	case affPercentageOff:
+		b, ok = optFloat(b, a.PercentageOff)
+	case affCreatedAt:
+		b = optTime(b, a.CreatedAt)
 	}
-	return append(b, '}'), true
+	return b, ok
 }
 
-func (p *plan) group(b []byte, g *customer.Group) ([]byte, bool) {
-	b = append(b, '{')
-	for i := range p.fields {
-		f := &p.fields[i]
-		b = append(b, f.key...)
-		switch f.id {
-		case typename:
-			b = appendString(b, p.typ.name)
-		case groupID:
-			b = appendString(b, g.ID)
-		case groupName:
-			b = appendString(b, g.Name)
-		case groupDescription:
-			b = optString(b, g.Description)
-		}
+func groupField(b []byte, f *planField, g *customer.Group) ([]byte, bool) {
+	switch f.id {
+	case groupID:
+		b = scalar.AppendString(b, g.ID)
+	case groupName:
+		b = scalar.AppendString(b, g.Name)
+	case groupDescription:
+		b = optString(b, g.Description)
 	}
-	return append(b, '}'), true
+	return b, true
 }
 
 // list writes a list of objects, each with p.
-func list[T any](b []byte, s []T, p *plan, write func(*plan, []byte, *T) ([]byte, bool)) ([]byte, bool) {
+func list[T any](b []byte, s []T, p *plan, field func(b []byte, f *planField, v *T) ([]byte, bool)) ([]byte, bool) {
 	b = append(b, '[')
 	for i := range s {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		var ok bool
-		if b, ok = write(p, b, &s[i]); !ok {
+		if b, ok = object(b, p, &s[i], field); !ok {
 			return b, false
 		}
 	}
@@ -659,7 +581,7 @@ func optString(b []byte, s *string) []byte {
 	if s == nil {
 		return appendNull(b)
 	}
-	return appendString(b, *s)
+	return scalar.AppendString(b, *s)
 }
 
 func optBool(b []byte, v *bool) []byte {
@@ -694,6 +616,3 @@ func optTime(b []byte, t *time.Time) []byte {
 	}
 	return scalar.AppendDateTime(b, *t)
 }
-
-// appendString writes a String.
-func appendString(b []byte, s string) []byte { return scalar.AppendString(b, s) }
