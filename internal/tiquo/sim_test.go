@@ -613,16 +613,15 @@ func TestSimCallerContext(t *testing.T) {
 	check("cancel during backoff", err, time.Since(start), context.Canceled)
 
 	// A backoff that would outlast the caller's deadline is not started: the
-	// last upstream error is returned at once.
+	// last upstream error is returned before the deadline. (The draw is
+	// random here; internal/upstream fixes it to test both sides.)
 	sim.Reset()
 	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	start = time.Now()
 	_, err = c.Customer(ctx, john)
-	elapsed := time.Since(start)
 	checkClean(t, err, url)
-	if !errors.Is(err, tiquo.ErrUnavailable) || elapsed > 200*time.Millisecond {
-		t.Errorf("backoff past deadline: err = %v after %v, want ErrUnavailable before the deadline", err, elapsed)
+	if !errors.Is(err, tiquo.ErrUnavailable) || ctx.Err() != nil {
+		t.Errorf("backoff past deadline: err = %v (deadline passed: %v), want ErrUnavailable before the deadline", err, ctx.Err() != nil)
 	}
 
 	// An already-cancelled context makes no successful call.

@@ -438,6 +438,10 @@ func (c *Caller) ctxError(ctx context.Context, op string) error {
 	return &Error{API: c.api, Op: op, Err: ctx.Err()}
 }
 
+// jitter draws a backoff's sleep, uniform over (0, ceiling]. Tests replace
+// it to take either side of a deadline on purpose.
+var jitter = func(ceiling time.Duration) time.Duration { return rand.N(ceiling) + 1 }
+
 // backoff sleeps before retry number attempt+1 (full jitter, exponential).
 // It returns false, without sleeping, when ctx is done or its deadline would
 // pass during the sleep, and false as soon as ctx is done while sleeping.
@@ -446,7 +450,7 @@ func backoff(ctx context.Context, base time.Duration, attempt int) bool {
 	if ceiling <= 0 || ceiling > maxBackoff {
 		ceiling = maxBackoff
 	}
-	d := rand.N(ceiling) + 1
+	d := jitter(ceiling)
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
 		return false
 	}

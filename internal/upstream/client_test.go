@@ -412,17 +412,27 @@ func TestCallerContext(t *testing.T) {
 	}
 
 	// A backoff that would outlast the caller's deadline is not started: the
-	// last upstream error is returned at once.
+	// last upstream error is returned at once. The draw is fixed at its
+	// longest (5 s) so that it is past the 2 s deadline every time.
+	upstream.SetJitter(t, func(ceiling time.Duration) time.Duration { return ceiling })
 	srv.Reset()
-	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel = context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	start = time.Now()
 	_, _, err = c.Do(ctx, "op", "GET", "/things/1", nil)
-	elapsed := time.Since(start)
 	checkClean(t, err, srv.URL)
 	var ue *upstream.Error
-	if !errors.Is(err, upstream.ErrUnavailable) || !errors.As(err, &ue) || ue.Status != 503 || elapsed > 150*time.Millisecond {
-		t.Errorf("backoff past deadline: got %v after %v; want the 503 at once", err, elapsed)
+	if !errors.Is(err, upstream.ErrUnavailable) || !errors.As(err, &ue) || ue.Status != 503 || ctx.Err() != nil {
+		t.Errorf("backoff past deadline: got %v (deadline passed: %v); want the 503 before the deadline", err, ctx.Err() != nil)
+	}
+	if srv.Count() != 1 {
+		t.Errorf("backoff past deadline: %d requests; want 1", srv.Count())
+	}
+	// A backoff that ends before the deadline is taken: every retry is sent.
+	upstream.SetJitter(t, func(time.Duration) time.Duration { return time.Millisecond })
+	srv.Reset()
+	_, _, err = c.Do(ctx, "op", "GET", "/things/1", nil)
+	if !errors.Is(err, upstream.ErrUnavailable) || srv.Count() != 4 {
+		t.Errorf("backoff before deadline: got %v after %d requests; want the 503 after 4", err, srv.Count())
 	}
 
 	// An already-cancelled context sends nothing.
