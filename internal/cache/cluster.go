@@ -205,8 +205,8 @@ func decodeCmd(c *redis.StringCmd) (string, result) {
 
 // setCluster is Set on a Redis Cluster: one command per entry, in one
 // pipeline split by master — a SET, or for a versioned document the
-// script that keeps a newer version, run on its one key. A master that
-// had not loaded the script yet is sent its text.
+// script that keeps a newer version, run on its one key. When a master
+// had not loaded the script yet, the batch is sent again with its text.
 func (r *Redis) setCluster(ctx context.Context, entries []Entry) error {
 	var cmds []*redis.Cmd
 	keys := make([]string, len(entries))
@@ -217,37 +217,33 @@ func (r *Redis) setCluster(ctx context.Context, entries []Entry) error {
 		cmds = make([]*redis.Cmd, len(entries))
 		versioned := func(e *Entry) bool { return e.Version > 0 && e.Link == "" && !e.Replace }
 		skip := r.skipped(ctx, keys)
-		_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i := range entries {
-				e := &entries[i]
-				ttl := roundTTL(e.TTL).Milliseconds()
-				if skip != nil && skip[i] {
-					cmds[i] = redis.NewCmd(ctx, "set", e.Key)
-					cmds[i].SetErr(errNodeDown)
-					continue
-				}
-				if versioned(e) {
-					cmds[i] = p.EvalSha(ctx, setScript.Hash(), []string{e.Key}, encode(e), ttl, e.Version)
-				} else {
-					cmds[i] = p.Do(ctx, "set", e.Key, encode(e), "px", ttl)
-				}
-			}
-			return nil
-		})
-		var again []int
-		for i, c := range cmds {
-			if err := c.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-				again = append(again, i)
-			}
-		}
-		if len(again) > 0 {
+		send := func(evalsha bool) {
 			_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
-				for _, i := range again {
+				for i := range entries {
 					e := &entries[i]
-					cmds[i] = p.Eval(ctx, setScriptSource, []string{e.Key}, encode(e), roundTTL(e.TTL).Milliseconds(), e.Version)
+					ttl := roundTTL(e.TTL).Milliseconds()
+					switch {
+					case skip != nil && skip[i]:
+						cmds[i] = redis.NewCmd(ctx, "set", e.Key)
+						cmds[i].SetErr(errNodeDown)
+					case !versioned(e):
+						cmds[i] = p.Do(ctx, "set", e.Key, encode(e), "px", ttl)
+					case evalsha:
+						cmds[i] = p.EvalSha(ctx, setScript.Hash(), []string{e.Key}, encode(e), ttl, e.Version)
+					default:
+						cmds[i] = p.Eval(ctx, setScriptSource, []string{e.Key}, encode(e), ttl, e.Version)
+					}
 				}
 				return nil
 			})
+		}
+		send(true)
+		if slices.ContainsFunc(cmds, func(c *redis.Cmd) bool { return c.Err() != nil && redis.HasErrorPrefix(c.Err(), "NOSCRIPT") }) {
+			// A master had not loaded the script: the batch is sent again,
+			// whole and in order, with the script's text, so that a key
+			// named twice still ends with its last entry. Its SETs are
+			// the same again.
+			send(false)
 		}
 		err := verdict(cmds)
 		if isSlow(err) {

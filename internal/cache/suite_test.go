@@ -533,6 +533,45 @@ func TestVersionedSet(t *testing.T) {
 		if got := h.mustGet(t, alias)[0]; string(got) != "v20" {
 			t.Errorf("Get through a link written in a versioned batch = %q; want v20", got)
 		}
+		// A batch of several documents, one older than the stored one, and
+		// their links: the older one is kept out, the rest written.
+		k2, alias2 := h.key("cust2"), h.key("email:c@d.co")
+		if err := h.c.Set(t.Context(), []Entry{
+			{Key: k, Value: []byte("v19"), TTL: time.Minute, Version: 19},
+			{Key: k2, Value: []byte("w7"), TTL: time.Minute, Version: 7},
+			{Key: alias, Link: k, TTL: time.Minute},
+			{Key: alias2, Link: k2, TTL: time.Minute},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.mustGet(t, alias, alias2, k2); string(got[0]) != "v20" || string(got[1]) != "w7" || string(got[2]) != "w7" {
+			t.Errorf("after a batch of two documents and their links: Get = %q; want [v20 w7 w7]", got)
+		}
+		// A batch that names a key twice: the later entry wins, whichever
+		// of the two is versioned.
+		for _, tc := range []struct {
+			name          string
+			first, second Entry
+			want          string
+		}{
+			{"versioned, then plain", Entry{Value: []byte("v30"), Version: 30}, Entry{Value: []byte("plain")}, "plain"},
+			{"plain, then versioned", Entry{Value: []byte("plain")}, Entry{Value: []byte("v31"), Version: 31}, "v31"},
+			{"versioned, then a link", Entry{Value: []byte("v40"), Version: 40}, Entry{Link: k2}, "w7"},
+			{"a link, then versioned", Entry{Link: k2}, Entry{Value: []byte("v41"), Version: 41}, "v41"},
+		} {
+			key := h.key("twice")
+			tc.first.Key, tc.first.TTL = key, time.Minute
+			tc.second.Key, tc.second.TTL = key, time.Minute
+			if err := h.c.Set(t.Context(), []Entry{h.doc("other", "o"), tc.first, tc.second}); err != nil {
+				t.Fatal(err)
+			}
+			if got := h.mustGet(t, key)[0]; string(got) != tc.want {
+				t.Errorf("one key twice in a batch, %s: Get = %q; want %q", tc.name, got, tc.want)
+			}
+			if err := h.c.Delete(t.Context(), []string{key}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := h.c.Set(t.Context(), []Entry{{Key: k, Value: []byte("x"), TTL: time.Minute, Version: -1}}); err == nil {
 			t.Error("Set with a negative version succeeded; want an error")
 		}
