@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/url"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -599,45 +598,88 @@ func (r *Redis) Set(ctx context.Context, entries []Entry) error {
 	return err
 }
 
-// set is Set on one Redis server.
+// set is Set on one Redis server: one pipeline in which the versioned
+// documents go to setScript, together, and every other entry is a plain
+// SET after them — a link is written after the document it points to, and
+// the script's work is only the version checks. A batch that names a key
+// twice runs whole in the script, so that the last entry for the key wins
+// as it would in order.
 func (r *Redis) set(ctx context.Context, entries []Entry) error {
-	if slices.ContainsFunc(entries, func(e Entry) bool { return e.Version > 0 && e.Link == "" }) {
-		keys := make([]string, len(entries))
-		args := make([]any, 0, 3*len(entries))
-		for i := range entries {
-			e := &entries[i]
-			keys[i] = e.Key
+	versioned := func(e *Entry) bool { return e.Version > 0 && e.Link == "" && !e.Replace }
+	var (
+		keys []string
+		args []any
+	)
+	all := repeatsKey(entries)
+	for i := range entries {
+		if e := &entries[i]; all || versioned(e) {
 			version := e.Version // what the script compares with
-			if e.Link != "" || e.Replace {
+			if !versioned(e) {
 				version = 0
 			}
+			keys = append(keys, e.Key)
 			args = append(args, encode(e), roundTTL(e.TTL).Milliseconds(), version)
 		}
-		err := r.do(ctx, "set", len(entries), func(ctx context.Context) error {
-			if err := setScript.Run(ctx, r.client, keys, args...).Err(); err != nil && !errors.Is(err, redis.Nil) {
-				return err
+	}
+	send := func(ctx context.Context, evalsha bool) (script *redis.Cmd, err error) {
+		_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			switch {
+			case len(keys) == 0:
+			case evalsha:
+				script = p.EvalSha(ctx, setScript.Hash(), keys, args...)
+			default:
+				script = p.Eval(ctx, setScriptSource, keys, args...)
+			}
+			if all {
+				return nil
+			}
+			for i := range entries {
+				if e := &entries[i]; !versioned(e) {
+					p.Do(ctx, "set", e.Key, encode(e), "px", roundTTL(e.TTL).Milliseconds())
+				}
 			}
 			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("cache: set: %w", err)
-		}
-		return nil
+		return script, err
 	}
 	err := r.do(ctx, "set", len(entries), func(ctx context.Context) error {
-		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i := range entries {
-				e := &entries[i]
-				p.Do(ctx, "set", e.Key, encode(e), "px", roundTTL(e.TTL).Milliseconds())
-			}
-			return nil
-		})
+		script, err := send(ctx, true)
+		if script != nil && redis.HasErrorPrefix(script.Err(), "NOSCRIPT") {
+			// The server had not loaded the script (it restarted, or was
+			// flushed): send its text. The SETs sent again are the same.
+			_, err = send(ctx, false)
+		}
+		if errors.Is(err, redis.Nil) {
+			err = nil
+		}
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("cache: set: %w", err)
 	}
 	return nil
+}
+
+// repeatsKey reports whether two of entries have the same key.
+func repeatsKey(entries []Entry) bool {
+	if len(entries) <= 8 {
+		for i := range entries {
+			for j := range i {
+				if entries[i].Key == entries[j].Key {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	seen := make(map[string]struct{}, len(entries))
+	for i := range entries {
+		if _, ok := seen[entries[i].Key]; ok {
+			return true
+		}
+		seen[entries[i].Key] = struct{}{}
+	}
+	return false
 }
 
 // Delete removes keys, documents or links alike, with one DEL. Deleting a

@@ -97,6 +97,19 @@ func TestRedisRoundTrips(t *testing.T) {
 		t.Errorf("Set of %d entries: %d commands and %d pipelines of %d commands, want one pipeline of %d", 2*n, p, pl, cmds, 2*n)
 	}
 
+	// Versioned documents with their links: still one pipeline, one script
+	// for every document and a SET for every link.
+	for i := 0; i < len(entries); i += 2 {
+		entries[i].Version = 7
+	}
+	calls.reset()
+	if err := r.Set(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	if p, pl, cmds := calls.process.Load(), calls.pipelines.Load(), calls.pipelinedCmds.Load(); p != 0 || pl != 1 || cmds != n+1 {
+		t.Errorf("Set of %d versioned documents and their links: %d commands and %d pipelines of %d commands, want one pipeline of %d", n, p, pl, cmds, n+1)
+	}
+
 	calls.reset()
 	got, err := r.Get(ctx, keys)
 	if err != nil {
@@ -153,6 +166,30 @@ func TestRedisNoScript(t *testing.T) {
 		if p := calls.process.Load(); p != want {
 			t.Errorf("Get %d: %d commands, want %d", i, p, want)
 		}
+	}
+
+	// A versioned write after the scripts were flushed: the pipeline is
+	// sent again with the script's text, and everything is written.
+	if err := client.ScriptFlush(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int64{2, 1} { // EVALSHA+SET, EVAL+SET; then EVALSHA+SET
+		calls.reset()
+		v := strconv.Itoa(i)
+		if err := r.Set(t.Context(), []Entry{
+			{Key: ks.Customer("1"), Value: []byte("doc" + v), TTL: time.Minute, Version: int64(i + 1)},
+			{Key: ks.Alias("email", "a@b.co"), Link: ks.Customer("1"), TTL: time.Minute},
+		}); err != nil {
+			t.Fatalf("Set %d: %v", i, err)
+		}
+		if pl := calls.pipelines.Load(); pl != want {
+			t.Errorf("Set %d: %d pipelines, want %d", i, pl, want)
+		}
+		got, err := r.Get(t.Context(), []string{ks.Alias("email", "a@b.co")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkValues(t, got, []string{"doc" + v})
 	}
 }
 
