@@ -910,7 +910,9 @@ func registerCacheMetrics(reg *prometheus.Registry, c interface{ Stats() cache.S
 		"misses":  func(s cache.Stats) uint64 { return s.Misses },
 		"errors":  func(s cache.Stats) uint64 { return s.Errors },
 		"skipped": func(s cache.Stats) uint64 { return s.Skipped },
-		"corrupt": func(s cache.Stats) uint64 { return s.Corrupt },
+		// Operations the request gave up on before Redis answered.
+		"abandoned": func(s cache.Stats) uint64 { return s.Abandoned },
+		"corrupt":   func(s cache.Stats) uint64 { return s.Corrupt },
 		// Misses that the in-process fallback answered, Redis unable to.
 		"fallback": func(s cache.Stats) uint64 { return s.Fallback },
 	} {

@@ -58,14 +58,19 @@ type Entry struct {
 // Every key passed to Get counts as exactly one hit or one miss. A key whose
 // value could not be decoded counts as a miss and as corrupt. A failed Redis
 // operation counts once in Errors, one skipped because Redis was failing
-// once in Skipped; a failed or skipped Get also counts all its keys as
-// misses.
+// once in Skipped, and one its caller gave up on before Redis answered
+// once in Abandoned; a failed, skipped or abandoned Get also counts all its
+// keys as misses.
 type Stats struct {
 	Hits    uint64 // keys found, directly or through a link
 	Misses  uint64 // keys absent, expired, linked to a link or a missing key, corrupt, or not read because of an error
 	Errors  uint64 // failed Redis operations (Get, Set, Delete)
 	Skipped uint64 // Redis operations not sent because Redis kept failing (see RedisOptions.Cooldown)
-	Corrupt uint64 // values that are neither a document nor a link
+	// Abandoned counts Redis operations whose caller's context ended (a
+	// client that went away, a request past its deadline) before Redis
+	// answered: no verdict on Redis, so not Errors.
+	Abandoned uint64
+	Corrupt   uint64 // values that are neither a document nor a link
 	// Fallback counts keys Redis could not answer that the in-process
 	// fallback did (see RedisOptions.Fallback); they count as misses too.
 	Fallback uint64
@@ -185,7 +190,7 @@ func decode[T string | []byte](raw T, present bool) (doc T, r result) {
 
 // counters are the atomic counters behind Stats.
 type counters struct {
-	hits, misses, errors, skipped, corrupt, evictions, fallback atomic.Uint64
+	hits, misses, errors, skipped, abandoned, corrupt, evictions, fallback atomic.Uint64
 }
 
 func (c *counters) stats() Stats {
@@ -194,6 +199,7 @@ func (c *counters) stats() Stats {
 		Misses:    c.misses.Load(),
 		Errors:    c.errors.Load(),
 		Skipped:   c.skipped.Load(),
+		Abandoned: c.abandoned.Load(),
 		Corrupt:   c.corrupt.Load(),
 		Evictions: c.evictions.Load(),
 		Fallback:  c.fallback.Load(),

@@ -209,3 +209,70 @@ func eventually(t *testing.T, f func() error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestRedisAbandoned: an operation whose caller gives up before Redis
+// answers (its request's deadline passes, or it is cancelled) counts as
+// abandoned, not as an error; one that times out on its own counts as an
+// error.
+func TestRedisAbandoned(t *testing.T) {
+	srv := cachetest.StartServer(t, 0)
+	proxy := cachetest.StartProxy(t, srv.Addr)
+	r, err := DialRedis("redis://"+proxy.Addr, RedisOptions{Timeout: 500 * time.Millisecond, Cooldown: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Set(cachetest.Blackhole)
+	deadline := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(t.Context(), 50*time.Millisecond)
+	}
+	cancelled := func() (context.Context, context.CancelFunc) {
+		// go-redis sees a cancellation only at the operation's timeout.
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(50*time.Millisecond, cancel)
+		return ctx, cancel
+	}
+	for _, op := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		do   func(ctx context.Context) error
+	}{
+		{"get past the request's deadline", deadline, func(ctx context.Context) error { _, err := r.Get(ctx, []string{"k1", "k2"}); return err }},
+		{"set past the request's deadline", deadline, func(ctx context.Context) error {
+			return r.Set(ctx, []Entry{{Key: "k1", Value: []byte("v"), TTL: time.Minute, Version: 3}, {Key: "k2", Link: "k1", TTL: time.Minute}})
+		}},
+		{"delete past the request's deadline", deadline, func(ctx context.Context) error { return r.Delete(ctx, []string{"k1"}) }},
+		{"get cancelled", cancelled, func(ctx context.Context) error { _, err := r.Get(ctx, []string{"k1"}); return err }},
+	} {
+		ctx, cancel := op.ctx()
+		before := r.Stats()
+		err := op.do(ctx)
+		cancel()
+		if err == nil {
+			t.Errorf("%s, in a black hole: no error", op.name)
+		}
+		after := r.Stats()
+		if got := after.Abandoned - before.Abandoned; got != 1 {
+			t.Errorf("%s, in a black hole: Abandoned +%d; want +1", op.name, got)
+		}
+		if got := after.Errors - before.Errors; got != 0 {
+			t.Errorf("%s, in a black hole: Errors +%d; want 0", op.name, got)
+		}
+	}
+
+	// Its own timeout is a verdict on Redis: an error.
+	short, err := DialRedis("redis://"+proxy.Addr, RedisOptions{Timeout: 50 * time.Millisecond, Cooldown: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer short.Close()
+	if _, err := short.Get(t.Context(), []string{"k1"}); err == nil {
+		t.Error("Get timing out in a black hole: no error")
+	}
+	if s := short.Stats(); s.Errors != 1 || s.Abandoned != 0 {
+		t.Errorf("Get timing out in a black hole: Stats = %+v; want 1 error, 0 abandoned", s)
+	}
+}

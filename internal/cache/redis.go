@@ -293,6 +293,9 @@ func (r *Redis) do(ctx context.Context, op string, keys int, run func(context.Co
 	if n, ok := ctx.Value(patienceKey{}).(int); ok && n > 1 {
 		timeout = min(timeout*time.Duration(n), r.patience)
 	}
+	// When the caller's deadline comes first, a timeout is the caller's.
+	dl, ok := ctx.Deadline()
+	callers := ok && !dl.After(time.Now().Add(timeout))
 	octx, cancel := context.WithTimeout(ctx, timeout)
 	err := run(octx)
 	cancel()
@@ -301,8 +304,13 @@ func (r *Redis) do(ctx context.Context, op string, keys int, run func(context.Co
 		if r.brk.succeeded() {
 			r.log.logger.InfoContext(ctx, "cache: redis answers again; caching resumes")
 		}
-	case ctx.Err() != nil: // the caller gave up: no verdict on Redis
-		r.n.errors.Add(1)
+	case ctx.Err() != nil || callers && isSlow(err):
+		// The caller gave up: no verdict on Redis. (A read deadline set
+		// from the caller's may fire just before ctx says it is done.)
+		r.n.abandoned.Add(1)
+		if ctx.Err() == nil {
+			err = fmt.Errorf("%w: %w", ErrSlow, err)
+		}
 	case errors.Is(err, ErrPartial) || errors.Is(err, errNodeDown):
 		// Some masters of a cluster answered: the cluster is there. Its
 		// slot map is reloaded, to find where the silent ones' slots went.
