@@ -8,6 +8,7 @@
 //	go run ./cmd/bench -vendor komerza                # W0, W1 and W2 against Komerza
 //	go run ./cmd/bench -peer-cmd 'node /path/to/server.mjs' -peer-name other
 //	go run ./cmd/bench -redis-mode cluster -workloads W1-warm,W3
+//	go run ./cmd/bench -latency 0 -c 1 -workloads W1-cold,B-proxy -rounds 8
 //
 // It builds the facade and the simulator (cmd/upstream-sim) into a
 // temporary directory and starts them, and a redis-server, as separate
@@ -35,6 +36,13 @@
 // one of three masters with a replica each that bench starts itself, or the
 // cluster -redis names a node of. Redis cmds/req is then summed over the
 // masters.
+//
+// -rounds N runs the workloads N times in turn, in one session, each run
+// with a fresh facade and cache namespace, and prints after the table each
+// workload's medians over the rounds; with B-proxy among the workloads,
+// also each workload's p50 over the proxy hop's in the same round, which
+// is how a latency target relative to the proxy is best read on a shared
+// machine.
 //
 // -peer-cmd (or -peer, the URL of one already running) runs the workloads
 // whose documents need only the common part of a customer schema (see
@@ -84,6 +92,7 @@ type config struct {
 	customers   int
 	latency     time.Duration
 	workloads   string
+	rounds      int
 	vendor      vendor
 	store       string // Komerza's store ID
 	list        bool
@@ -126,6 +135,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&c.customers, "customers", 20000, "simulator data set size (when bench starts the simulator)")
 	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "simulator latency per API request (when bench starts the simulator)")
 	fs.StringVar(&c.workloads, "workloads", "all", "comma-separated workloads to run (see -list)")
+	fs.IntVar(&c.rounds, "rounds", 1, "run the workloads this many times in turn, and print each one's medians over the rounds (with B-proxy among them, also each one's p50 over B-proxy's in the same round)")
 	vendorName := fs.String("vendor", string(vendorTiquo), "the customer API of the simulator and the facade: tiquo, komerza or xtrakit")
 	fs.StringVar(&c.store, "store", defaultKomerzaStore, "with -vendor komerza: the store ID (a UUID) of the simulator and the facade")
 	fs.BoolVar(&c.list, "list", false, "list the workloads and exit")
@@ -170,6 +180,8 @@ func (c config) check() error {
 		return errors.New("-n must be at least 1")
 	case c.duration <= 0:
 		return errors.New("-duration must be positive")
+	case c.rounds < 1 || c.rounds > 100:
+		return errors.New("-rounds must be between 1 and 100")
 	case c.rate < 0 || c.rate > 1_000_000:
 		return errors.New("-rate must be between 0 and 1000000")
 	case c.concurrency < 1 || c.concurrency > 10000:
@@ -190,6 +202,8 @@ func (c config) check() error {
 		return fmt.Errorf("-redis-mode %q: want single or cluster", c.redisMode)
 	case c.redisMode == redisCluster && c.peer.on():
 		return errors.New("-redis-mode cluster runs customergraph alone: the peers compared with -peer or -peer-cmd use one Redis server")
+	case c.rounds > 1 && c.peer.on():
+		return errors.New("-rounds runs customergraph alone: a side-by-side run alternates the servers per workload already")
 	}
 	if c.facadeURL != "" {
 		if err := checkLoopbackURL(c.facadeURL); err != nil {
@@ -269,36 +283,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		pairs []pair
 	)
 	failed, runs := 0, 0
-	for _, w := range ws {
-		var got [2][]row
-		for i, server := range servers {
-			b.onPeer = server != ""
-			name := cfg.vendor.label(w.name)
-			if b.onPeer {
-				name += " on " + server
-			}
-			b.progress("%s: %s", name, w.about)
-			start := time.Now()
-			rs, err := w.run(ctx, b)
-			if ctx.Err() != nil {
-				return fmt.Errorf("interrupted during %s", name)
-			}
-			runs++
-			if err != nil {
-				failed++
-				b.progress("%s failed: %v", name, err)
-				msg, _, _ := strings.Cut(err.Error(), "\n")
-				rs = append(rs, row{Workload: cfg.vendor.label(w.name), Notes: []string{"error: " + msg}})
-			}
-			for j := range rs {
-				rs[j].Server = server
-			}
-			got[i] = rs
-			rows = append(rows, rs...)
-			b.progress("%s done in %s", name, time.Since(start).Round(10*time.Millisecond))
+	for round := 1; round <= cfg.rounds; round++ {
+		if cfg.rounds > 1 {
+			b.round = round
+			b.progress("round %d of %d", round, cfg.rounds)
 		}
-		if cfg.peer.on() {
-			pairs = append(pairs, pairRows(got[0], got[1])...)
+		for _, w := range ws {
+			var got [2][]row
+			for i, server := range servers {
+				b.onPeer = server != ""
+				name := cfg.vendor.label(w.name)
+				if b.onPeer {
+					name += " on " + server
+				}
+				b.progress("%s: %s", name, w.about)
+				start := time.Now()
+				rs, err := w.run(ctx, b)
+				if ctx.Err() != nil {
+					return fmt.Errorf("interrupted during %s", name)
+				}
+				runs++
+				if err != nil {
+					failed++
+					b.progress("%s failed: %v", name, err)
+					msg, _, _ := strings.Cut(err.Error(), "\n")
+					rs = append(rs, row{Workload: cfg.vendor.label(w.name), Notes: []string{"error: " + msg}})
+				}
+				for j := range rs {
+					rs[j].Server = server
+					rs[j].Round = b.round
+				}
+				got[i] = rs
+				rows = append(rows, rs...)
+				b.progress("%s done in %s", name, time.Since(start).Round(10*time.Millisecond))
+			}
+			if cfg.peer.on() {
+				pairs = append(pairs, pairRows(got[0], got[1])...)
+			}
 		}
 	}
 	b.onPeer = false
@@ -343,6 +364,8 @@ type bench struct {
 	spare []simCustomer
 	// onPeer makes the workloads run against the peer (see onFacade).
 	onPeer bool
+	// round is the round under way with -rounds above 1, else 0.
+	round int
 }
 
 // progress prints a progress line on stderr.

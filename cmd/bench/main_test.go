@@ -31,6 +31,9 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"extra"}, "unexpected"},
 		{[]string{"-redis-mode", "sharded"}, "want single or cluster"},
 		{[]string{"-redis-mode", "cluster", "-peer", "http://127.0.0.1:4000/graphql"}, "runs customergraph alone"},
+		{[]string{"-rounds", "0"}, "-rounds"},
+		{[]string{"-rounds", "101"}, "-rounds"},
+		{[]string{"-rounds", "3", "-peer", "http://127.0.0.1:4000/graphql"}, "-rounds runs customergraph alone"},
 	} {
 		_, err := parseFlags(tc.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -45,7 +48,7 @@ func TestParseFlags(t *testing.T) {
 func TestProxyModeIsHidden(t *testing.T) {
 	var usage strings.Builder
 	parseFlags([]string{"-h"}, &usage)
-	if strings.Contains(usage.String(), "proxy") {
+	if strings.Contains(usage.String(), "-serve-proxy") || strings.Contains(usage.String(), "-proxy-target") {
 		t.Errorf("usage mentions the hidden proxy flags:\n%s", usage.String())
 	}
 	if !isProxyMode([]string{"-serve-proxy", "127.0.0.1:1"}) || isProxyMode([]string{"-n", "1"}) || isProxyMode(nil) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +16,9 @@ type row struct {
 	Workload string `json:"workload"`
 	// Server is the peer's name for a row of the peer's; "" for
 	// customergraph's.
-	Server   string  `json:"server,omitempty"`
+	Server string `json:"server,omitempty"`
+	// Round is the row's round with -rounds above 1, else 0.
+	Round    int     `json:"round,omitempty"`
 	Requests int     `json:"requests"`
 	Failed   int     `json:"failed"`
 	Seconds  float64 `json:"seconds"`
@@ -146,8 +149,126 @@ func writeReport(w io.Writer, h header, rows []row, pairs []pair) error {
 	for i, r := range rows {
 		cells[i] = r.cells()
 	}
-	_, err := io.WriteString(w, markdownTable(tableColumns(), cells))
-	return err
+	if _, err := io.WriteString(w, markdownTable(tableColumns(), cells)); err != nil {
+		return err
+	}
+	if sums := summarizeRounds(rows); len(sums) > 0 {
+		rounds := 0
+		for _, r := range rows {
+			rounds = max(rounds, r.Round)
+		}
+		fmt.Fprintf(w, "\nOver %d rounds (medians; p50 over B-proxy is each round's p50 minus B-proxy's p50 in the same round):\n\n", rounds)
+		_, err := io.WriteString(w, markdownTable(roundColumns(), roundCells(sums)))
+		return err
+	}
+	return nil
+}
+
+// roundSummary is one workload's figures over the rounds of -rounds.
+type roundSummary struct {
+	Workload  string
+	P50ms     []float64 // per round the workload ran in, in round order
+	P99ms     []float64
+	ReqPerSec []float64
+	// OverProxyMs is P50ms minus B-proxy's p50 of the same round, for the
+	// rounds that ran B-proxy too; nil when none did, or for B-proxy.
+	OverProxyMs []float64
+}
+
+// proxyWorkload is the baseline a round's latencies are compared with.
+const proxyWorkload = "B-proxy"
+
+// summarizeRounds groups the rows of a -rounds run by workload, in the
+// order the workloads first ran; nil when the rows have no rounds. Rows of
+// a single request (W2's first) count their latency, not a rate.
+func summarizeRounds(rows []row) []roundSummary {
+	proxy := map[int]float64{} // round → B-proxy's p50
+	for _, r := range rows {
+		if r.Workload == proxyWorkload && r.Round > 0 && r.Requests > 0 {
+			proxy[r.Round] = r.P50ms
+		}
+	}
+	var sums []roundSummary
+	index := map[string]int{}
+	for _, r := range rows {
+		if r.Round == 0 || r.Requests == 0 {
+			continue // not a -rounds run, or a failed run
+		}
+		i, ok := index[r.Workload]
+		if !ok {
+			i = len(sums)
+			index[r.Workload] = i
+			sums = append(sums, roundSummary{Workload: r.Workload})
+		}
+		s := &sums[i]
+		s.P50ms = append(s.P50ms, r.P50ms)
+		s.P99ms = append(s.P99ms, r.P99ms)
+		if r.ReqPerSec > 0 {
+			s.ReqPerSec = append(s.ReqPerSec, r.ReqPerSec)
+		}
+		if p, ok := proxy[r.Round]; ok && r.Workload != proxyWorkload {
+			s.OverProxyMs = append(s.OverProxyMs, r.P50ms-p)
+		}
+	}
+	return sums
+}
+
+// medianOf returns the median of xs (the mean of the middle two for an
+// even count), and false for none.
+func medianOf(xs []float64) (float64, bool) {
+	if len(xs) == 0 {
+		return 0, false
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2], true
+	}
+	return (s[n/2-1] + s[n/2]) / 2, true
+}
+
+// roundColumns are the columns of the table over the rounds.
+func roundColumns() []column {
+	return []column{
+		{"workload", false}, {"runs", true}, {"p50", true}, {"p50 min–max", true}, {"p99", true},
+		{"req/s", true}, {"p50 over B-proxy", true}, {"p50 over B-proxy, per round", false},
+	}
+}
+
+// roundCells formats the table over the rounds.
+func roundCells(sums []roundSummary) [][]string {
+	f2 := func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
+	med := func(xs []float64, format func(float64) string) string {
+		m, ok := medianOf(xs)
+		if !ok {
+			return "n/a"
+		}
+		return format(m)
+	}
+	signed := func(x float64) string { return fmt.Sprintf("%+.2f", x) }
+	cells := make([][]string, len(sums))
+	for i, s := range sums {
+		runs := len(s.P50ms)
+		spread := "n/a"
+		if runs > 0 {
+			spread = f2(slices.Min(s.P50ms)) + "–" + f2(slices.Max(s.P50ms))
+		}
+		per := make([]string, len(s.OverProxyMs))
+		for j, x := range s.OverProxyMs {
+			per[j] = signed(x)
+		}
+		perCell := strings.Join(per, ", ")
+		if perCell == "" {
+			perCell = "n/a"
+		}
+		cells[i] = []string{
+			s.Workload, strconv.Itoa(runs), med(s.P50ms, f2), spread, med(s.P99ms, f2),
+			med(s.ReqPerSec, func(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) }),
+			med(s.OverProxyMs, signed), perCell,
+		}
+	}
+	return cells
 }
 
 // markdownTable formats cells under columns, padded so that the plain
@@ -218,12 +339,16 @@ func (w row) cells() []string {
 }
 
 // label is the row's workload, followed by the server in brackets for a
-// row of the peer's.
+// row of the peer's, and by its round (#2) with -rounds.
 func (w row) label() string {
-	if w.Server == "" {
-		return w.Workload
+	l := w.Workload
+	if w.Server != "" {
+		l += " [" + w.Server + "]"
 	}
-	return w.Workload + " [" + w.Server + "]"
+	if w.Round > 0 {
+		l += " #" + strconv.Itoa(w.Round)
+	}
+	return l
 }
 
 // upstreamCell is the upstream calls per request, split into list and get

@@ -82,3 +82,60 @@ func TestWriteReport(t *testing.T) {
 		t.Errorf("report:\n%s", buf.String())
 	}
 }
+
+func TestSummarizeRounds(t *testing.T) {
+	rows := []row{
+		{Workload: "W1-cold", Round: 1, Requests: 100, ReqPerSec: 1500, P50ms: 0.60, P99ms: 1.2},
+		{Workload: "B-proxy", Round: 1, Requests: 100, ReqPerSec: 3000, P50ms: 0.30, P99ms: 0.8},
+		{Workload: "W2 (first)", Round: 1, Requests: 1, P50ms: 15, P99ms: 15},
+		{Workload: "W1-cold", Round: 2, Requests: 100, ReqPerSec: 1700, P50ms: 0.50, P99ms: 1.0},
+		{Workload: "B-proxy", Round: 2, Requests: 100, ReqPerSec: 3200, P50ms: 0.28, P99ms: 0.7},
+		{Workload: "W2 (first)", Round: 2, Requests: 1, P50ms: 13, P99ms: 13},
+		{Workload: "W1-cold", Round: 3, Requests: 100, ReqPerSec: 1600, P50ms: 0.58, P99ms: 1.1},
+		{Workload: "B-proxy", Round: 3, Notes: []string{"error: proxy exited"}}, // failed: no baseline this round
+		{Workload: "W2 (first)", Round: 3, Requests: 1, P50ms: 14, P99ms: 14},
+	}
+	sums := summarizeRounds(rows)
+	if len(sums) != 3 || sums[0].Workload != "W1-cold" || sums[1].Workload != "B-proxy" || sums[2].Workload != "W2 (first)" {
+		t.Fatalf("summarizeRounds: got %+v; want W1-cold, B-proxy, W2 (first) in that order", sums)
+	}
+	cells := roundCells(sums)
+	for i, want := range [][]string{
+		{"W1-cold", "3", "0.58", "0.50–0.60", "1.10", "1600", "+0.26", "+0.30, +0.22"},
+		{"B-proxy", "2", "0.29", "0.28–0.30", "0.75", "3100", "n/a", "n/a"},
+		{"W2 (first)", "3", "14.00", "13.00–15.00", "14.00", "n/a", "+13.71", "+14.70, +12.72"},
+	} {
+		if got := strings.Join(cells[i], " ; "); got != strings.Join(want, " ; ") {
+			t.Errorf("row %d:\n got %s\nwant %s", i, got, strings.Join(want, " ; "))
+		}
+	}
+	if got := summarizeRounds([]row{{Workload: "W1-cold", Requests: 10}}); got != nil {
+		t.Errorf("summarizeRounds of a run without rounds = %+v; want nil", got)
+	}
+}
+
+func TestWriteReportRounds(t *testing.T) {
+	var buf bytes.Buffer
+	rows := []row{
+		{Workload: "W1-cold", Round: 1, Requests: 10, P50ms: 0.6},
+		{Workload: "B-proxy", Round: 1, Requests: 10, P50ms: 0.3},
+		{Workload: "W1-cold", Round: 2, Requests: 10, P50ms: 0.5},
+		{Workload: "B-proxy", Round: 2, Requests: 10, P50ms: 0.3},
+	}
+	if err := writeReport(&buf, header{}, rows, nil); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"| W1-cold #2 ", "Over 2 rounds", "| W1-cold  |    2 | 0.55 |", "+0.25 |", "+0.30, +0.20"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	buf.Reset()
+	if err := writeReport(&buf, header{}, []row{{Workload: "W1-cold", Requests: 10}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "rounds") {
+		t.Errorf("a report without -rounds has a table over rounds:\n%s", buf.String())
+	}
+}

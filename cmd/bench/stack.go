@@ -149,6 +149,16 @@ type facade struct {
 	proc     *child // nil when not started by bench
 }
 
+// namespace is the cache namespace of workload name's facade: its own in
+// this session, and in each round of -rounds.
+func (b *bench) namespace(name string) string {
+	ns := "bench-" + b.runID + "-" + name
+	if b.round > 0 {
+		ns += "-r" + strconv.Itoa(b.round)
+	}
+	return ns
+}
+
 // startFacade starts a fresh facade process for the workload name, with a
 // cache namespace of its own, and waits for /healthz; with -facade it
 // returns the facade given.
@@ -166,7 +176,7 @@ func (b *bench) startFacade(ctx context.Context, name string) (*facade, error) {
 		"UPSTREAM_URL":     b.sim.url,
 		"UPSTREAM_API_KEY": b.cfg.simKey,
 		"FACADE_API_KEYS":  b.cfg.facadeKey,
-		"CACHE_NAMESPACE":  "bench-" + b.runID + "-" + name,
+		"CACHE_NAMESPACE":  b.namespace(name),
 		"LOG_LEVEL":        "warn",
 	}
 	// The simulator has no hourly limit here, and the workloads make far
