@@ -53,6 +53,10 @@ type Entry struct {
 	Replace bool
 }
 
+// conditional reports whether e's write leaves a newer version in place: a
+// versioned document, without Replace.
+func (e *Entry) conditional() bool { return e.Version > 0 && e.Link == "" && !e.Replace }
+
 // Stats holds a cache's counters since it was created.
 //
 // Every key passed to Get counts as exactly one hit or one miss. A key whose

@@ -215,7 +215,6 @@ func (r *Redis) setCluster(ctx context.Context, entries []Entry) error {
 	}
 	err := r.do(ctx, "set", len(entries), func(ctx context.Context) error {
 		cmds = make([]*redis.Cmd, len(entries))
-		versioned := func(e *Entry) bool { return e.Version > 0 && e.Link == "" && !e.Replace }
 		skip := r.skipped(ctx, keys)
 		send := func(evalsha bool) {
 			_, _ = r.cluster.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -226,7 +225,7 @@ func (r *Redis) setCluster(ctx context.Context, entries []Entry) error {
 					case skip != nil && skip[i]:
 						cmds[i] = redis.NewCmd(ctx, "set", e.Key)
 						cmds[i].SetErr(errNodeDown)
-					case !versioned(e):
+					case !e.conditional():
 						cmds[i] = p.Do(ctx, "set", e.Key, encode(e), "px", ttl)
 					case evalsha:
 						cmds[i] = p.EvalSha(ctx, setScript.Hash(), []string{e.Key}, encode(e), ttl, e.Version)
@@ -238,7 +237,7 @@ func (r *Redis) setCluster(ctx context.Context, entries []Entry) error {
 			})
 		}
 		send(true)
-		if slices.ContainsFunc(cmds, func(c *redis.Cmd) bool { return c.Err() != nil && redis.HasErrorPrefix(c.Err(), "NOSCRIPT") }) {
+		if slices.ContainsFunc(cmds, func(c *redis.Cmd) bool { return redis.HasErrorPrefix(c.Err(), "NOSCRIPT") }) {
 			// A master had not loaded the script: the batch is sent again,
 			// whole and in order, with the script's text, so that a key
 			// named twice still ends with its last entry. Its SETs are

@@ -160,17 +160,7 @@ func TestRedisSkippedErrors(t *testing.T) {
 // waited for a connection could then wait a timeout more for its reply).
 func TestRedisBlackholeBoundsEveryWait(t *testing.T) {
 	const timeout = 50 * time.Millisecond
-	srv := cachetest.StartServer(t, 0)
-	proxy := cachetest.StartProxy(t, srv.Addr)
-	r, err := DialRedis("redis://"+proxy.Addr, RedisOptions{Timeout: timeout, PoolSize: 4, Cooldown: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if err := r.Ping(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	proxy.Set(cachetest.Blackhole)
+	r, _ := blackholed(t, RedisOptions{Timeout: timeout, PoolSize: 4, Cooldown: -1})
 	const n = 100
 	took := make(chan time.Duration, n)
 	for range n {
@@ -191,6 +181,25 @@ func TestRedisBlackholeBoundsEveryWait(t *testing.T) {
 	if st := r.Stats(); st.Errors != n {
 		t.Errorf("Stats = %+v; want %d errors", st, n)
 	}
+}
+
+// blackholed returns a Redis cache connected, with opts, to a server of its
+// own through a proxy that then swallows everything, and the proxy's
+// address. The cache is closed when t ends.
+func blackholed(t *testing.T, opts RedisOptions) (*Redis, string) {
+	t.Helper()
+	srv := cachetest.StartServer(t, 0)
+	proxy := cachetest.StartProxy(t, srv.Addr)
+	r, err := DialRedis("redis://"+proxy.Addr, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	if err := r.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Set(cachetest.Blackhole)
+	return r, proxy.Addr
 }
 
 // eventually calls f until it succeeds, for 2 seconds at most: an operation
@@ -215,17 +224,7 @@ func eventually(t *testing.T, f func() error) {
 // abandoned, not as an error; one that times out on its own counts as an
 // error.
 func TestRedisAbandoned(t *testing.T) {
-	srv := cachetest.StartServer(t, 0)
-	proxy := cachetest.StartProxy(t, srv.Addr)
-	r, err := DialRedis("redis://"+proxy.Addr, RedisOptions{Timeout: 500 * time.Millisecond, Cooldown: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if err := r.Ping(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	proxy.Set(cachetest.Blackhole)
+	r, addr := blackholed(t, RedisOptions{Timeout: 500 * time.Millisecond, Cooldown: -1})
 	deadline := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(t.Context(), 50*time.Millisecond)
 	}
@@ -264,7 +263,7 @@ func TestRedisAbandoned(t *testing.T) {
 	}
 
 	// Its own timeout is a verdict on Redis: an error.
-	short, err := DialRedis("redis://"+proxy.Addr, RedisOptions{Timeout: 50 * time.Millisecond, Cooldown: -1})
+	short, err := DialRedis("redis://"+addr, RedisOptions{Timeout: 50 * time.Millisecond, Cooldown: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -213,8 +213,8 @@ func DialRedis(url string, opts RedisOptions) (*Redis, error) {
 //
 // On one server, Get is one round trip (EVALSHA of a script that reads
 // every key and follows links, falling back to EVAL once if the server lost
-// the script), Set is one pipeline of SET ... PX (or one script when it
-// holds versioned documents), Delete one DEL. On a cluster, Get is one
+// the script), Set is one pipeline (a script for its versioned documents,
+// then SET ... PX for the rest), Delete one DEL. On a cluster, Get is one
 // pipeline of GETs split by master and sent to them all at once, then one
 // more for the links' targets; Set and Delete are one pipeline each (see
 // getCluster). A master that does not answer makes its keys misses, the
@@ -586,9 +586,10 @@ return 0
 `
 
 // Set stores entries in one round trip, not a transaction: on error some
-// entries may have been written. Unversioned entries go in a pipeline of
-// SET key value PX ttl; a batch with a versioned document runs in one
-// script that leaves newer versions in place. Set returns an error, before
+// entries may have been written. Versioned documents go to a script that
+// leaves newer versions in place, and every other entry is a SET key value
+// PX ttl after them, in the same pipeline (see set; on a cluster,
+// setCluster). Set returns an error, before
 // writing anything, if an entry has an empty key, a TTL that is not
 // positive or a version out of range.
 func (r *Redis) Set(ctx context.Context, entries []Entry) error {
@@ -613,16 +614,15 @@ func (r *Redis) Set(ctx context.Context, entries []Entry) error {
 // twice runs whole in the script, so that the last entry for the key wins
 // as it would in order.
 func (r *Redis) set(ctx context.Context, entries []Entry) error {
-	versioned := func(e *Entry) bool { return e.Version > 0 && e.Link == "" && !e.Replace }
 	var (
 		keys []string
 		args []any
 	)
 	all := repeatsKey(entries)
 	for i := range entries {
-		if e := &entries[i]; all || versioned(e) {
+		if e := &entries[i]; all || e.conditional() {
 			version := e.Version // what the script compares with
-			if !versioned(e) {
+			if !e.conditional() {
 				version = 0
 			}
 			keys = append(keys, e.Key)
@@ -642,7 +642,7 @@ func (r *Redis) set(ctx context.Context, entries []Entry) error {
 				return nil
 			}
 			for i := range entries {
-				if e := &entries[i]; !versioned(e) {
+				if e := &entries[i]; !e.conditional() {
 					p.Do(ctx, "set", e.Key, encode(e), "px", roundTTL(e.TTL).Milliseconds())
 				}
 			}

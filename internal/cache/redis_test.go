@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,6 +109,11 @@ func TestRedisRoundTrips(t *testing.T) {
 	}
 	if p, pl, cmds := calls.process.Load(), calls.pipelines.Load(), calls.pipelinedCmds.Load(); p != 0 || pl != 1 || cmds != n+1 {
 		t.Errorf("Set of %d versioned documents and their links: %d commands and %d pipelines of %d commands, want one pipeline of %d", n, p, pl, cmds, n+1)
+	}
+	// The script, for the documents, comes first: no link is written
+	// before the document it points to.
+	if names, _ := calls.lastPipeline.Load().([]string); len(names) != n+1 || names[0] != "evalsha" || slices.ContainsFunc(names[1:], func(c string) bool { return c != "set" }) {
+		t.Errorf("Set of versioned documents and their links sent %d commands, first %q; want evalsha, then %d set", len(names), names[:min(len(names), 1)], n)
 	}
 
 	calls.reset()

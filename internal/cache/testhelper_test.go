@@ -55,10 +55,12 @@ func testKeyspace(t testing.TB) Keyspace {
 }
 
 // callCounter is a go-redis hook counting the commands and pipelines sent,
-// that is the round trips, and remembering the last command's name.
+// that is the round trips, and remembering the last command's name and the
+// last pipeline's command names, in order.
 type callCounter struct {
 	process, pipelines, pipelinedCmds atomic.Int64
 	lastCmd                           atomic.Value // string
+	lastPipeline                      atomic.Value // []string
 }
 
 func (c *callCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -75,6 +77,11 @@ func (c *callCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		c.pipelines.Add(1)
 		c.pipelinedCmds.Add(int64(len(cmds)))
+		names := make([]string, len(cmds))
+		for i, cmd := range cmds {
+			names[i] = cmd.Name()
+		}
+		c.lastPipeline.Store(names)
 		return next(ctx, cmds)
 	}
 }
