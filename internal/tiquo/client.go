@@ -189,9 +189,12 @@ func (c *Client) decodeCustomer(op string, status int, body []byte) (*Customer, 
 // decodeEnvelope decodes a 2xx body into env and rejects "success": false.
 func decodeEnvelope[T any](c *Client, op string, status int, body []byte, env *envelope[T]) error {
 	var err error
-	if list, ok := any(env).(*envelope[[]Customer]); ok {
-		err = decodeList(body, list)
-	} else {
+	switch env := any(env).(type) {
+	case *envelope[[]Customer]:
+		err = decodeList(body, env)
+	case *envelope[*Customer]:
+		err = decodeOne(body, env)
+	default:
 		err = json.Unmarshal(body, env)
 	}
 	if err != nil {

@@ -26,6 +26,17 @@ func decodeList(body []byte, env *envelope[[]Customer]) error {
 	return json.Unmarshal(body, env)
 }
 
+// decodeOne is decodeList for the response of a single customer (a GET or
+// a PATCH): every cold lookup reads one, on the way to its answer.
+func decodeOne(body []byte, env *envelope[*Customer]) error {
+	r := listReader{b: body, slab: oneSlab}
+	if r.customerEnvelope(env) {
+		return nil
+	}
+	*env = envelope[*Customer]{}
+	return json.Unmarshal(body, env)
+}
+
 // listReader reads one JSON document. Each method reports false when the
 // document is not one it is sure to read as encoding/json would.
 //
@@ -34,6 +45,9 @@ func decodeList(body []byte, env *envelope[[]Customer]) error {
 type listReader struct {
 	b []byte
 	i int
+	// slab is how many values of a kind are allocated at once; 0 is
+	// slabSize.
+	slab int
 
 	strs   []string
 	bools  []bool
@@ -42,14 +56,21 @@ type listReader struct {
 	times  []Time
 }
 
-// slabSize is how many values of a kind are allocated at once.
-const slabSize = 64
+// slabSize is how many values of a kind a list's reader allocates at once;
+// oneSlab is a single customer's reader's.
+const (
+	slabSize = 64
+	oneSlab  = 8
+)
 
 // slot returns a pointer to a new element of *slab, allocating a new slab
-// rather than moving the elements others point to.
-func slot[T any](slab *[]T) *T {
+// of n rather than moving the elements others point to.
+func slot[T any](slab *[]T, n int) *T {
 	if len(*slab) == cap(*slab) {
-		*slab = make([]T, 0, slabSize)
+		if n <= 0 {
+			n = slabSize
+		}
+		*slab = make([]T, 0, n)
 	}
 	var zero T
 	*slab = append(*slab, zero)
@@ -381,7 +402,7 @@ func readPtr[T any](r *listReader, p **T, slab *[]T, val func(*listReader, *T) b
 		*p = nil
 		return true
 	}
-	v := slot(slab)
+	v := slot(slab, r.slab)
 	if !val(r, v) {
 		return false
 	}
@@ -493,21 +514,31 @@ var (
 
 // envelope reads the whole body into env.
 func (r *listReader) envelope(env *envelope[[]Customer]) bool {
+	return r.envelopeOf(&env.Success, &env.Error, &env.Pagination, func() bool { return r.customers(&env.Data) })
+}
+
+func (r *listReader) customerEnvelope(env *envelope[*Customer]) bool {
+	return r.envelopeOf(&env.Success, &env.Error, &env.Pagination, func() bool { return r.customerPtr(&env.Data) })
+}
+
+// envelopeOf reads an envelope's fields into the pointers given, and its
+// data with data.
+func (r *listReader) envelopeOf(success **bool, errBody *json.RawMessage, pg **pagination, data func() bool) bool {
 	if r.null() {
 		return r.end()
 	}
 	ok := r.object(func(key []byte) bool {
 		switch string(key) {
 		case "success":
-			return r.boolPtr(&env.Success)
+			return r.boolPtr(success)
 		case "data":
-			return r.customers(&env.Data)
+			return data()
 		case "error":
 			raw, ok := r.rawValue()
-			env.Error = append(env.Error[:0], raw...)
+			*errBody = append((*errBody)[:0], raw...)
 			return ok
 		case "pagination":
-			return r.pagination(env)
+			return r.pagination(pg)
 		}
 		return r.unknown(key, envelopeKeys)
 	})
@@ -520,15 +551,15 @@ func (r *listReader) end() bool {
 	return r.i == len(r.b)
 }
 
-func (r *listReader) pagination(env *envelope[[]Customer]) bool {
+func (r *listReader) pagination(p **pagination) bool {
 	if r.null() {
-		env.Pagination = nil
+		*p = nil
 		return true
 	}
-	if env.Pagination == nil {
-		env.Pagination = &pagination{}
+	if *p == nil {
+		*p = &pagination{}
 	}
-	pg := env.Pagination
+	pg := *p
 	return r.object(func(key []byte) bool {
 		switch string(key) {
 		case "hasMore":
@@ -572,6 +603,19 @@ func (r *listReader) customers(p *[]Customer) bool {
 	return readSlice(r, p, func(c *Customer) bool {
 		return r.null() || r.customer(c)
 	})
+}
+
+// customerPtr reads a customer into *p as encoding/json does: null is nil,
+// and an object is read into the customer *p points to, or a new one.
+func (r *listReader) customerPtr(p **Customer) bool {
+	if r.null() {
+		*p = nil
+		return true
+	}
+	if *p == nil {
+		*p = new(Customer)
+	}
+	return r.customer(*p)
 }
 
 func (r *listReader) customer(c *Customer) bool {

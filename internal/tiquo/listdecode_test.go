@@ -169,3 +169,124 @@ func BenchmarkDecodeList(b *testing.B) {
 		}
 	})
 }
+
+// simGet returns the simulator's GET response body for the customer id
+// names.
+func simGet(tb testing.TB, id string) []byte {
+	tb.Helper()
+	srv := httptest.NewServer(tiquosim.New(tiquosim.Options{Customers: 200}))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/customers/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+tiquosim.DefaultAPIKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("GET %s: HTTP %d: %s", id, resp.StatusCode, body)
+	}
+	return body
+}
+
+// TestOneReaderTakesTheSimulatorsBodies: the fast reader, not the
+// fallback, reads a customer's GET response.
+func TestOneReaderTakesTheSimulatorsBodies(t *testing.T) {
+	for _, id := range []string{"john@example.com", "CUST-000002", "CUST-000150"} {
+		body := simGet(t, id)
+		var fast, std envelope[*Customer]
+		r := listReader{b: body}
+		if !r.customerEnvelope(&fast) {
+			t.Fatalf("%s: the fast reader gave up on the simulator's body", id)
+		}
+		if err := json.Unmarshal(body, &std); err != nil {
+			t.Fatal(err)
+		}
+		if fast.Data == nil || fast.Data.ID == "" || !reflect.DeepEqual(fast, std) {
+			t.Errorf("%s: got %+v; want encoding/json's %+v", id, fast.Data, std.Data)
+		}
+	}
+}
+
+func TestDecodeOne(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+	}{
+		{"customer", `{"success":true,"data":{"id":"a","customerNumber":"CUST-1","emails":[{"address":"a@x","isPrimary":true}],"address":{"city":"c"},"tags":["t"],"createdAt":1700000000000}}`},
+		{"null data", `{"success":true,"data":null}`},
+		{"no data", `{"success":true}`},
+		{"data twice merges", `{"data":{"id":"a","tags":["x"]},"data":{"firstName":"b"}}`},
+		{"null after data", `{"data":{"id":"a"},"data":null}`},
+		{"data after null", `{"data":null,"data":{"id":"a"}}`},
+		{"failure", `{"success":false,"error":{"code":"NOT_FOUND","message":"m"}}`},
+		{"list where one is due", `{"data":[{"id":"a"}]}`},
+		{"string data", `{"data":"a"}`},
+		{"case-folded key", `{"Data":{"ID":"a"}}`},
+		{"escapes", `{"data":{"id":"a\"b\\c\u00e9","displayName":"\ud83d\ude00 \ud800x"}}`},
+		{"unknown keys", `{"meta":{"a":[1,{"b":null}]},"data":{"parameters":[{"id":"p"}],"extra":true}}`},
+		{"bad time", `{"data":{"createdAt":"yesterday"}}`},
+		{"trailing garbage", `{"data":{}} x`},
+		{"truncated", `{"data":{"id":"a"`},
+		{"top-level null", `null`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got, want envelope[*Customer]
+			gotErr := decodeOne([]byte(tc.body), &got)
+			wantErr := json.Unmarshal([]byte(tc.body), &want)
+			if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+				t.Fatalf("got error %v; want encoding/json's %v", gotErr, wantErr)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got %+v;\nwant encoding/json's %+v", got, want)
+			}
+		})
+	}
+}
+
+// FuzzDecodeOne: whatever the body, decodeOne's result and error are
+// encoding/json's.
+func FuzzDecodeOne(f *testing.F) {
+	f.Add(simGet(f, "john@example.com"))
+	f.Add([]byte(`{"success":true,"data":{"id":"a\u00e9\ud800","createdAt":1.5e3,"emails":null,"tags":["x"],"address":{"city":"c"}}}`))
+	f.Add([]byte(`{"success":false,"error":{"code":"x","message":"m"}}`))
+	f.Add([]byte(`{"data":{"emails":[{"address":"a","isPrimary":true}]},"data":{"emails":[{"address":"b"}]}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var got, want envelope[*Customer]
+		gotErr := decodeOne(body, &got)
+		wantErr := json.Unmarshal(body, &want)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("got error %v; want encoding/json's %v", gotErr, wantErr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("got %+v;\nwant encoding/json's %+v", got, want)
+		}
+	})
+}
+
+// BenchmarkDecodeOne decodes a customer's GET response, with the fast
+// reader and with encoding/json.
+func BenchmarkDecodeOne(b *testing.B) {
+	body := simGet(b, "john@example.com")
+	b.Run("reader", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var env envelope[*Customer]
+			if err := decodeOne(body, &env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var env envelope[*Customer]
+			if err := json.Unmarshal(body, &env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
