@@ -21,6 +21,7 @@ import (
 const (
 	redisSingle  = "single"
 	redisCluster = "cluster"
+	redisMemory  = "memory" // no Redis: the facade's in-process cache
 )
 
 // clusterMasters and clusterReplicas shape the Redis Cluster bench starts
@@ -172,6 +173,9 @@ func clusterURL(addrs []string) string {
 // facadeRedisEnv returns the facade's REDIS_URL and, on a cluster,
 // REDIS_MODE.
 func (b *bench) facadeRedisEnv() map[string]string {
+	if b.cfg.redisMode == redisMemory {
+		return map[string]string{"REDIS_URL": "", "REDIS_MODE": ""} // whatever the environment says
+	}
 	if b.cfg.redisMode != redisCluster {
 		return map[string]string{"REDIS_URL": "redis://" + b.redisAddr}
 	}

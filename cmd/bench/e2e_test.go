@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,6 +104,76 @@ func TestEndToEndCluster(t *testing.T) {
 	// A lookup by email on a cluster: the alias, then its record.
 	if r.RedisCommands == nil || *r.RedisCommands < 2*300 {
 		t.Errorf("W1-warm on a cluster: %v Redis commands over the masters; want two GETs per request", r.RedisCommands)
+	}
+}
+
+// TestEndToEndMemory runs W1-warm and W1-cold with -redis-mode memory: the
+// facade caches in its own memory, whatever Redis the environment names.
+// The environment names a redis-server the test starts, which must end
+// the run without a key or a command from the facade; the warm lookups
+// cost no upstream call and the cold ones a get each.
+func TestEndToEndMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts the facade and the simulator")
+	}
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" || os.Getenv("CUSTOMERGRAPH_REQUIRE_REDIS") != "" {
+			t.Fatal("CI (or CUSTOMERGRAPH_REQUIRE_REDIS) is set but there is no redis-server on PATH")
+		}
+		t.Skip("no redis-server on PATH: the test watches one of its own")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	addr, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	srv := exec.CommandContext(ctx, bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	watch := newRedisStats(addr, false)
+	defer watch.Close()
+	for err := watch.ping(ctx); err != nil; err = watch.ping(ctx) {
+		if ctx.Err() != nil {
+			t.Fatalf("redis-server on %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	before, err := watch.commandCalls(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("REDIS_URL", "redis://"+addr)
+	b := runBench(ctx, t, []string{"-redis-mode", "memory", "-workloads", "W1-warm,W1-cold", "-n", "200", "-duration", "10s", "-c", "4",
+		"-customers", "1000", "-latency", "0"}, "| W1-warm ", "| W1-cold ", "Redis: none (-redis-mode memory)")
+	var rep struct {
+		Rows []row `json:"rows"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 2 {
+		t.Fatalf("%d rows, want 2", len(rep.Rows))
+	}
+	for i, want := range []int64{0, 200} {
+		r := rep.Rows[i]
+		if r.Requests != 200 || r.Failed != 0 || r.Upstream == nil || r.Upstream.Total != want || r.Upstream.Get != want {
+			t.Errorf("%s: %d requests, %d failed, upstream %+v; want 200, 0 and %d gets", r.Workload, r.Requests, r.Failed, r.Upstream, want)
+		}
+		if r.RedisCommands != nil {
+			t.Errorf("%s: %d Redis commands counted; want none counted", r.Workload, *r.RedisCommands)
+		}
+	}
+	after, err := watch.commandCalls(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if by, n := commandDelta(before, after); n != 0 {
+		t.Errorf("the environment's Redis got %d commands (%v) during the run; want none", n, by)
 	}
 }
 

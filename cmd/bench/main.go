@@ -104,7 +104,7 @@ type config struct {
 	facadePID int
 	simURL    string
 	redisAddr string
-	redisMode string // redisSingle or redisCluster
+	redisMode string // redisSingle, redisCluster or redisMemory
 	facadeKey string
 	simKey    string
 
@@ -146,7 +146,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&c.facadePID, "facade-pid", 0, "with -facade: its process ID, to report its peak RSS")
 	fs.StringVar(&c.simURL, "sim", "", "use this running simulator (http://127.0.0.1:port) instead of starting one")
 	fs.StringVar(&c.redisAddr, "redis", "", "use this running Redis (127.0.0.1:port; with -redis-mode cluster, a node of the cluster) instead of starting redis-server; with -peer or -peer-cmd, bench empties its database 0 (FLUSHDB) before every run, so give a Redis of its own")
-	fs.StringVar(&c.redisMode, "redis-mode", redisSingle, "single: one redis-server; cluster: a Redis Cluster of 3 masters and 3 replicas started by bench, or the cluster -redis is a node of (the facade runs with REDIS_MODE=cluster)")
+	fs.StringVar(&c.redisMode, "redis-mode", redisSingle, "single: one redis-server; cluster: a Redis Cluster of 3 masters and 3 replicas started by bench, or the cluster -redis is a node of (the facade runs with REDIS_MODE=cluster); memory: no Redis, the facade's in-process cache (what the facade costs without its Redis round trips)")
 	fs.StringVar(&c.facadeKey, "facade-key", "bench-key", "client key the facade accepts")
 	fs.StringVar(&c.simKey, "sim-key", "sim-key", "API key the simulator accepts")
 	c.peer.register(fs)
@@ -198,8 +198,14 @@ func (c config) check() error {
 		return errors.New("-facade-pid goes with -facade")
 	case c.facadeURL != "" && c.facadeBin != "", c.simURL != "" && c.simBin != "":
 		return errors.New("give a running process (-facade, -sim) or a binary to start (-facade-bin, -sim-bin), not both")
-	case c.redisMode != redisSingle && c.redisMode != redisCluster:
-		return fmt.Errorf("-redis-mode %q: want single or cluster", c.redisMode)
+	case c.redisMode != redisSingle && c.redisMode != redisCluster && c.redisMode != redisMemory:
+		return fmt.Errorf("-redis-mode %q: want single, cluster or memory", c.redisMode)
+	case c.redisMode == redisMemory && c.facadeURL != "":
+		return errors.New("-redis-mode memory starts the facade without Redis: leave out -facade")
+	case c.redisMode == redisMemory && c.redisAddr != "":
+		return errors.New("-redis-mode memory runs the facade without Redis: leave out -redis")
+	case c.redisMode == redisMemory && c.peer.on():
+		return errors.New("-redis-mode memory runs customergraph alone: the peers compared with -peer or -peer-cmd cache in Redis")
 	case c.redisMode == redisCluster && c.peer.on():
 		return errors.New("-redis-mode cluster runs customergraph alone: the peers compared with -peer or -peer-cmd use one Redis server")
 	case c.rounds > 1 && c.peer.on():
@@ -404,6 +410,8 @@ func (b *bench) header() header {
 		h.Notes = append(h.Notes, "simulator "+b.cfg.simURL+" given with -sim: its latency and size are its own.")
 	}
 	switch {
+	case b.cfg.redisMode == redisMemory:
+		h.Notes = append(h.Notes, "Redis: none (-redis-mode memory): the facade caches in its own memory, so its rows show what it costs without its Redis round trips; Redis cmds/req is n/a.")
 	case b.ownRedis && b.cfg.redisMode == redisCluster:
 		h.Notes = append(h.Notes, fmt.Sprintf("Redis: a Redis Cluster of %d masters with %d replica each, started by bench; the facade (REDIS_MODE=cluster) is its only client, so Redis cmds/req, summed over the masters, is the facade's alone.", clusterMasters, clusterReplicas))
 	case b.redis != nil && b.cfg.redisMode == redisCluster:

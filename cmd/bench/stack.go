@@ -32,6 +32,8 @@ func (b *bench) setUp(ctx context.Context, ws []workload) error {
 		if err := b.redis.ping(ctx); err != nil {
 			return fmt.Errorf("-redis %s does not answer PING: %w", b.redisAddr, err)
 		}
+	case b.cfg.redisMode == redisMemory:
+		// The facade caches in its own memory: no Redis to start.
 	case needFacade && b.cfg.ownsFacade() && b.cfg.redisMode == redisCluster:
 		if err := b.startCluster(ctx); err != nil {
 			return err
