@@ -230,9 +230,18 @@ func testClusterFailover(t *testing.T, fail func(t *testing.T, c *cachetest.Clus
 			p.quantile(0.5).Round(10*time.Microsecond), p.quantile(0.99).Round(10*time.Microsecond),
 			p.quantile(1).Round(10*time.Microsecond), p.upstream)
 	}
-	for _, p := range phases {
-		if len(p.latencies) < 50 {
-			t.Errorf("phase %q: %d queries; want a load", p.name, len(p.latencies))
+	for i, p := range phases {
+		// While a stopped master is still taken for a slow one, the
+		// queries on its slots wait out Redis's patience (up to about 2 s)
+		// rather than spend the upstream budget: on a loaded machine the
+		// phase can end before the six clients ask many more times. It
+		// must hold at least as many queries as there are clients.
+		want := 50
+		if i == 1 {
+			want = 6
+		}
+		if len(p.latencies) < want {
+			t.Errorf("phase %q: %d queries; want a load (at least %d)", p.name, len(p.latencies), want)
 		}
 		if len(p.failures) > 0 {
 			t.Errorf("phase %q: %d of %d queries failed; want none, e.g. %s", p.name, len(p.failures), len(p.latencies), p.failures[0])
