@@ -84,17 +84,24 @@ func (b *bench) startCluster(ctx context.Context) error {
 }
 
 // clusterAddrs returns n loopback addresses whose ports, and the ports
-// 10000 above them (the cluster bus), were free a moment ago.
-func clusterAddrs(n int) ([]string, error) {
+// 10000 above them (the cluster bus), were free a moment ago: 2n ports,
+// no two the same.
+func clusterAddrs(n int) ([]string, error) { return clusterAddrsFrom(n, freeAddr) }
+
+// clusterAddrsFrom is clusterAddrs with the addresses drawn from free,
+// which may hand out a port it handed out before: a port is free again as
+// soon as its probe closes.
+func clusterAddrsFrom(n int, free func() (string, error)) ([]string, error) {
 	var addrs []string
+	taken := map[int]bool{}
 	for tries := 0; len(addrs) < n && tries < 100*n; tries++ {
-		addr, err := freeAddr()
+		addr, err := free()
 		if err != nil {
 			return nil, err
 		}
 		_, p, _ := net.SplitHostPort(addr)
 		port, _ := strconv.Atoi(p)
-		if port+10000 > 65535 {
+		if port+10000 > 65535 || taken[port] || taken[port+10000] {
 			continue
 		}
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+10000)))
@@ -102,6 +109,7 @@ func clusterAddrs(n int) ([]string, error) {
 			continue
 		}
 		ln.Close()
+		taken[port], taken[port+10000] = true, true
 		addrs = append(addrs, addr)
 	}
 	if len(addrs) < n {

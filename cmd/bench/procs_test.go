@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -91,5 +92,51 @@ func TestWaitReadyReportsAnEarlyExit(t *testing.T) {
 	err = waitReady(t.Context(), c, tcpOpen(addr))
 	if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), "exited") {
 		t.Errorf("waitReady = %v, want the exit and the child's output", err)
+	}
+}
+
+// TestClusterAddrsAreDistinct: a port handed out again by the OS (here, by
+// a source that repeats itself), or one that is another's bus port, is not
+// given to two nodes.
+func TestClusterAddrsAreDistinct(t *testing.T) {
+	var pool []string
+	for len(pool) < 4 {
+		addr, err := freeAddr()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p, _ := net.SplitHostPort(addr)
+		if port, _ := strconv.Atoi(p); port+20000 <= 65535 {
+			pool = append(pool, addr)
+		}
+	}
+	_, p0, _ := net.SplitHostPort(pool[0])
+	port0, _ := strconv.Atoi(p0)
+	bus0 := "127.0.0.1:" + strconv.Itoa(port0+10000)
+	// Each address twice, and the first one's bus port among them.
+	seq := []string{pool[0], pool[0], bus0, pool[1], pool[1], pool[2], pool[0], pool[3]}
+	i := 0
+	free := func() (string, error) {
+		addr := seq[i%len(seq)]
+		i++
+		return addr, nil
+	}
+	addrs, err := clusterAddrsFrom(4, free)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := map[int]bool{}
+	for _, addr := range addrs {
+		_, p, _ := net.SplitHostPort(addr)
+		port, _ := strconv.Atoi(p)
+		for _, q := range []int{port, port + 10000} {
+			if ports[q] {
+				t.Fatalf("got %v; want 4 addresses whose ports and bus ports are all different", addrs)
+			}
+			ports[q] = true
+		}
+	}
+	if len(addrs) != 4 {
+		t.Errorf("got %d addresses; want 4", len(addrs))
 	}
 }
