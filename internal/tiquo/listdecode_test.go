@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"customergraph/internal/jsonread"
 	"customergraph/internal/sim/tiquosim"
 )
 
@@ -71,7 +72,7 @@ func TestListReaderTakesTheSimulatorsBodies(t *testing.T) {
 	for _, limit := range []int{1, 50, 100} {
 		body := simList(t, limit)
 		var fast, std envelope[[]Customer]
-		r := listReader{b: body}
+		r := listReader{Reader: jsonread.New(body)}
 		if !r.envelope(&fast) {
 			t.Fatalf("limit %d: the fast reader gave up on the simulator's body", limit)
 		}
@@ -199,7 +200,7 @@ func TestOneReaderTakesTheSimulatorsBodies(t *testing.T) {
 	for _, id := range []string{"john@example.com", "CUST-000002", "CUST-000150"} {
 		body := simGet(t, id)
 		var fast, std envelope[*Customer]
-		r := listReader{b: body}
+		r := listReader{Reader: jsonread.New(body)}
 		if !r.customerEnvelope(&fast) {
 			t.Fatalf("%s: the fast reader gave up on the simulator's body", id)
 		}
