@@ -150,22 +150,31 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("komerza: decode time: %s is not a string", b)
 	}
+	tt, err := parseTime(s)
+	if err != nil {
+		return err
+	}
+	*t = tt
+	return nil
+}
+
+// parseTime reads the text of a time as UnmarshalJSON does: RFC 3339, a
+// zone-less date-time (as UTC), or "" (the zero Time), spaces around it
+// ignored.
+func parseTime(s string) (Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		*t = Time{}
-		return nil
+		return Time{}, nil
 	}
 	if tt, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		*t = Time{tt.UTC()}
-		return nil
+		return Time{tt.UTC()}, nil
 	}
 	for _, layout := range zoneless {
 		if tt, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			*t = Time{tt}
-			return nil
+			return Time{tt}, nil
 		}
 	}
-	return fmt.Errorf("komerza: decode time: %q is not RFC 3339", s)
+	return Time{}, fmt.Errorf("komerza: decode time: %q is not RFC 3339", s)
 }
 
 // MarshalJSON encodes t as RFC 3339 in UTC, or null if t is zero.
