@@ -17,10 +17,19 @@ import (
 
 // simList returns the simulator's list response body for limit customers.
 func simList(tb testing.TB, limit int) []byte {
+	return simBody(tb, "/customers?limit="+strconv.Itoa(limit))
+}
+
+// simGet returns the simulator's GET response body for the customer id
+// names.
+func simGet(tb testing.TB, id string) []byte { return simBody(tb, "/customers/"+id) }
+
+// simBody returns the body of the simulator's 200 answer to a GET of path.
+func simBody(tb testing.TB, path string) []byte {
 	tb.Helper()
 	srv := httptest.NewServer(tiquosim.New(tiquosim.Options{Customers: 200}))
 	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/customers?limit="+strconv.Itoa(limit), nil)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+tiquosim.DefaultAPIKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -31,7 +40,25 @@ func simList(tb testing.TB, limit int) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("GET %s: HTTP %d: %s", path, resp.StatusCode, body)
+	}
 	return body
+}
+
+// sameAsJSON fails unless decode gives body's result as json.Unmarshal
+// does, and its error (its text too, when exact is set).
+func sameAsJSON[E any](t *testing.T, body []byte, decode func([]byte, *E) error, exact bool) {
+	t.Helper()
+	var got, want E
+	gotErr := decode(body, &got)
+	wantErr := json.Unmarshal(body, &want)
+	if (gotErr == nil) != (wantErr == nil) || exact && gotErr != nil && gotErr.Error() != wantErr.Error() {
+		t.Fatalf("got error %v; want encoding/json's %v", gotErr, wantErr)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v;\nwant encoding/json's %+v", got, want)
+	}
 }
 
 // jsonNames returns the JSON names of t's fields.
@@ -113,17 +140,7 @@ func TestDecodeList(t *testing.T) {
 		{"deep", `{"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `,"data":[]}`},
 		{"truncated", `{"data":[{"id":"a"`},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var got, want envelope[[]Customer]
-			gotErr := decodeList([]byte(tc.body), &got)
-			wantErr := json.Unmarshal([]byte(tc.body), &want)
-			if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
-				t.Fatalf("got error %v; want encoding/json's %v", gotErr, wantErr)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("got %+v;\nwant encoding/json's %+v", got, want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { sameAsJSON(t, []byte(tc.body), decodeList, true) })
 	}
 }
 
@@ -134,17 +151,7 @@ func FuzzDecodeList(f *testing.F) {
 	f.Add([]byte(`{"success":true,"data":[{"id":"a\u00e9\ud800","createdAt":1.5e3,"emails":null,"tags":["x"],"address":{"city":"c"}}],"pagination":{"hasMore":false}}`))
 	f.Add([]byte(`{"success":false,"error":{"code":"x","message":"m"}}`))
 	f.Add([]byte(`{"data":[{"emails":[{"address":"a","isPrimary":true}],"emails":[{"address":"b"}]}]}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		var got, want envelope[[]Customer]
-		gotErr := decodeList(body, &got)
-		wantErr := json.Unmarshal(body, &want)
-		if (gotErr == nil) != (wantErr == nil) {
-			t.Fatalf("got error %v; want encoding/json's %v", gotErr, wantErr)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("got %+v;\nwant encoding/json's %+v", got, want)
-		}
-	})
+	f.Fuzz(func(t *testing.T, body []byte) { sameAsJSON(t, body, decodeList, false) })
 }
 
 // BenchmarkDecodeList decodes a 50-customer page, with the fast reader and
@@ -169,29 +176,6 @@ func BenchmarkDecodeList(b *testing.B) {
 			}
 		}
 	})
-}
-
-// simGet returns the simulator's GET response body for the customer id
-// names.
-func simGet(tb testing.TB, id string) []byte {
-	tb.Helper()
-	srv := httptest.NewServer(tiquosim.New(tiquosim.Options{Customers: 200}))
-	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/customers/"+id, nil)
-	req.Header.Set("Authorization", "Bearer "+tiquosim.DefaultAPIKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		tb.Fatalf("GET %s: HTTP %d: %s", id, resp.StatusCode, body)
-	}
-	return body
 }
 
 // TestOneReaderTakesTheSimulatorsBodies: the fast reader, not the
@@ -234,17 +218,7 @@ func TestDecodeOne(t *testing.T) {
 		{"truncated", `{"data":{"id":"a"`},
 		{"top-level null", `null`},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var got, want envelope[*Customer]
-			gotErr := decodeOne([]byte(tc.body), &got)
-			wantErr := json.Unmarshal([]byte(tc.body), &want)
-			if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
-				t.Fatalf("got error %v; want encoding/json's %v", gotErr, wantErr)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("got %+v;\nwant encoding/json's %+v", got, want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { sameAsJSON(t, []byte(tc.body), decodeOne, true) })
 	}
 }
 
@@ -255,17 +229,7 @@ func FuzzDecodeOne(f *testing.F) {
 	f.Add([]byte(`{"success":true,"data":{"id":"a\u00e9\ud800","createdAt":1.5e3,"emails":null,"tags":["x"],"address":{"city":"c"}}}`))
 	f.Add([]byte(`{"success":false,"error":{"code":"x","message":"m"}}`))
 	f.Add([]byte(`{"data":{"emails":[{"address":"a","isPrimary":true}]},"data":{"emails":[{"address":"b"}]}}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		var got, want envelope[*Customer]
-		gotErr := decodeOne(body, &got)
-		wantErr := json.Unmarshal(body, &want)
-		if (gotErr == nil) != (wantErr == nil) {
-			t.Fatalf("got error %v; want encoding/json's %v", gotErr, wantErr)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("got %+v;\nwant encoding/json's %+v", got, want)
-		}
-	})
+	f.Fuzz(func(t *testing.T, body []byte) { sameAsJSON(t, body, decodeOne, false) })
 }
 
 // BenchmarkDecodeOne decodes a customer's GET response, with the fast
