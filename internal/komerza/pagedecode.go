@@ -26,13 +26,7 @@ func decodePage(body []byte) (*Page, bool) {
 	ok := r.Object(func(key []byte) bool {
 		switch string(key) {
 		case "success":
-			if r.Null() {
-				success = nil
-				return true
-			}
-			var b bool
-			success = &b
-			return r.BoolVal(&b)
+			return readPtr(&r, &success, (*jsonread.Reader).BoolVal)
 		case "message", "code":
 			if r.Null() {
 				return true
@@ -40,13 +34,7 @@ func decodePage(body []byte) (*Page, bool) {
 			_, ok := r.Str()
 			return ok
 		case "pages":
-			if r.Null() {
-				pages = nil
-				return true
-			}
-			var n int
-			pages = &n
-			return r.IntVal(&n)
+			return readPtr(&r, &pages, (*jsonread.Reader).IntVal)
 		case "data":
 			data = true
 			page.Customers = nil // a key given twice: the last one's value, as a RawMessage keeps it
