@@ -14,14 +14,19 @@ import (
 // simPage returns the simulator's list response body for a page of size
 // customers, or its search response for query when query is not empty.
 func simPage(tb testing.TB, size int, query string) []byte {
-	tb.Helper()
-	srv := httptest.NewServer(komerzasim.New(komerzasim.Options{Customers: 200}))
-	defer srv.Close()
 	path := "/stores/" + komerzasim.DefaultStore + "/customers"
 	if query != "" {
 		path += "/search/" + query
 	}
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+path+"?Page=1&PageSize="+strconv.Itoa(size), nil)
+	return simBody(tb, path+"?Page=1&PageSize="+strconv.Itoa(size))
+}
+
+// simBody returns the body of the simulator's 200 answer to a GET of path.
+func simBody(tb testing.TB, path string) []byte {
+	tb.Helper()
+	srv := httptest.NewServer(komerzasim.New(komerzasim.Options{Customers: 200}))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+komerzasim.DefaultAPIKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
