@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"customergraph/internal/cache/cachetest"
 )
 
 // TestEndToEnd builds the facade and the simulator, starts them and a
@@ -40,16 +41,8 @@ func TestEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	b := runBench(ctx, t, args, "| W0 ", "| W1-warm ", "sim latency 0s", "1000 customers")
-	var rep struct {
-		Rows []row `json:"rows"`
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Rows) != 2 {
-		t.Fatalf("%d rows, want 2", len(rep.Rows))
-	}
-	for _, r := range rep.Rows {
+	rows := reportRows(t, b, 2)
+	for _, r := range rows {
 		if r.Requests != 200 || r.Failed != 0 || r.P50ms <= 0 || r.P99ms < r.P50ms {
 			t.Errorf("%s: %d requests, %d failed, p50 %.2f, p99 %.2f; want 200, 0 and sane latencies", r.Workload, r.Requests, r.Failed, r.P50ms, r.P99ms)
 		}
@@ -64,7 +57,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	// A shared Redis counts other tests' commands too.
-	if w0 := rep.Rows[0]; ownRedis && w0.RedisCommands != nil && *w0.RedisCommands != 0 {
+	if w0 := rows[0]; ownRedis && w0.RedisCommands != nil && *w0.RedisCommands != 0 {
 		t.Errorf("W0 made %d Redis commands, want 0", *w0.RedisCommands)
 	}
 }
@@ -88,16 +81,8 @@ func TestEndToEndCluster(t *testing.T) {
 	defer cancel()
 	b := runBench(ctx, t, []string{"-redis-mode", "cluster", "-workloads", "W1-warm", "-n", "300", "-duration", "10s", "-c", "8",
 		"-customers", "1000", "-latency", "0"}, "| W1-warm ", "a Redis Cluster of 3 masters with 1 replica each")
-	var rep struct {
-		Rows []row `json:"rows"`
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Rows) != 1 {
-		t.Fatalf("%d rows, want 1", len(rep.Rows))
-	}
-	r := rep.Rows[0]
+	rows := reportRows(t, b, 1)
+	r := rows[0]
 	if r.Requests != 300 || r.Failed != 0 || r.Upstream == nil || r.Upstream.Total != 0 {
 		t.Errorf("W1-warm on a cluster: %d requests, %d failed, upstream %+v; want 300, 0 and no upstream call", r.Requests, r.Failed, r.Upstream)
 	}
@@ -110,39 +95,18 @@ func TestEndToEndCluster(t *testing.T) {
 // TestEndToEndMemory runs W1-warm and W1-cold with -redis-mode memory: the
 // facade caches in its own memory, whatever Redis the environment names.
 // The environment names a redis-server the test starts, which must end
-// the run without a key or a command from the facade; the warm lookups
+// the run without a command from the facade; the warm lookups
 // cost no upstream call and the cold ones a get each.
 func TestEndToEndMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts the facade and the simulator")
 	}
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" || os.Getenv("CUSTOMERGRAPH_REQUIRE_REDIS") != "" {
-			t.Fatal("CI (or CUSTOMERGRAPH_REQUIRE_REDIS) is set but there is no redis-server on PATH")
-		}
-		t.Skip("no redis-server on PATH: the test watches one of its own")
-	}
+	srv := cachetest.StartServer(t, 0)
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	addr, err := freeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(addr)
-	srv := exec.CommandContext(ctx, bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	addr := srv.Addr
 	watch := newRedisStats(addr, false)
 	defer watch.Close()
-	for err := watch.ping(ctx); err != nil; err = watch.ping(ctx) {
-		if ctx.Err() != nil {
-			t.Fatalf("redis-server on %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	before, err := watch.commandCalls(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -150,17 +114,9 @@ func TestEndToEndMemory(t *testing.T) {
 	t.Setenv("REDIS_URL", "redis://"+addr)
 	b := runBench(ctx, t, []string{"-redis-mode", "memory", "-workloads", "W1-warm,W1-cold", "-n", "200", "-duration", "10s", "-c", "4",
 		"-customers", "1000", "-latency", "0"}, "| W1-warm ", "| W1-cold ", "Redis: none (-redis-mode memory)")
-	var rep struct {
-		Rows []row `json:"rows"`
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Rows) != 2 {
-		t.Fatalf("%d rows, want 2", len(rep.Rows))
-	}
+	rows := reportRows(t, b, 2)
 	for i, want := range []int64{0, 200} {
-		r := rep.Rows[i]
+		r := rows[i]
 		if r.Requests != 200 || r.Failed != 0 || r.Upstream == nil || r.Upstream.Total != want || r.Upstream.Get != want {
 			t.Errorf("%s: %d requests, %d failed, upstream %+v; want 200, 0 and %d gets", r.Workload, r.Requests, r.Failed, r.Upstream, want)
 		}
@@ -275,4 +231,20 @@ func runBench(ctx context.Context, t *testing.T, args []string, want ...string) 
 		t.Fatal(err)
 	}
 	return b
+}
+
+// reportRows returns the rows of bench's -json report b, failing t unless
+// there are n.
+func reportRows(t *testing.T, b []byte, n int) []row {
+	t.Helper()
+	var rep struct {
+		Rows []row `json:"rows"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != n {
+		t.Fatalf("%d rows, want %d", len(rep.Rows), n)
+	}
+	return rep.Rows
 }

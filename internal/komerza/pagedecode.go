@@ -16,14 +16,39 @@ import (
 // unexpected type, "success": false, no data), and the caller then decodes
 // the body with encoding/json, so every error is encoding/json's.
 func decodePage(body []byte) (*Page, bool) {
+	var page Page
+	pages, ok := readEnvelope(body, func(r *jsonread.Reader) bool {
+		page.Customers = nil // a key given twice: the last one's value, as a RawMessage keeps it
+		if r.Null() {
+			return true
+		}
+		page.Customers = []CustomerRef{} // [] is an empty page, not a nil one
+		return r.Array(func() bool {
+			page.Customers = append(page.Customers, CustomerRef{})
+			c := &page.Customers[len(page.Customers)-1]
+			return r.Null() || readRef(r, c)
+		})
+	})
+	if !ok {
+		return nil, false
+	}
+	if pages != nil {
+		page.Pages = *pages
+	}
+	return &page, true
+}
+
+// readEnvelope reads the API's envelope of body, calling data for its data
+// (each time it is given), and returns its pages. It reports false when
+// the body is not an envelope it is sure of, has no data, or says
+// "success": false.
+func readEnvelope(body []byte, data func(r *jsonread.Reader) bool) (pages *int, ok bool) {
 	r := jsonread.New(body)
 	var (
-		page    Page
 		success *bool
-		pages   *int
-		data    bool
+		hasData bool
 	)
-	ok := r.Object(func(key []byte) bool {
+	ok = r.Object(func(key []byte) bool {
 		switch string(key) {
 		case "success":
 			return readPtr(&r, &success, (*jsonread.Reader).BoolVal)
@@ -36,27 +61,15 @@ func decodePage(body []byte) (*Page, bool) {
 		case "pages":
 			return readPtr(&r, &pages, (*jsonread.Reader).IntVal)
 		case "data":
-			data = true
-			page.Customers = nil // a key given twice: the last one's value, as a RawMessage keeps it
-			if r.Null() {
-				return true
-			}
-			page.Customers = []CustomerRef{} // [] is an empty page, not a nil one
-			return r.Array(func() bool {
-				page.Customers = append(page.Customers, CustomerRef{})
-				c := &page.Customers[len(page.Customers)-1]
-				return r.Null() || readRef(&r, c)
-			})
+			hasData = true
+			return data(&r)
 		}
 		return r.Unknown(key, envelopeKeys)
 	})
-	if !ok || !r.End() || !data || success != nil && !*success {
+	if !ok || !r.End() || !hasData || success != nil && !*success {
 		return nil, false
 	}
-	if pages != nil {
-		page.Pages = *pages
-	}
-	return &page, true
+	return pages, true
 }
 
 var (

@@ -14,34 +14,15 @@ import (
 // key given twice that encoding/json would merge), and the caller then
 // decodes the body with encoding/json, so every error is encoding/json's.
 func decodeRecord(body []byte) (*Customer, bool) {
-	r := jsonread.New(body)
-	var (
-		cu      *Customer
-		success *bool
-		pages   *int
-	)
-	ok := r.Object(func(key []byte) bool {
-		switch string(key) {
-		case "success":
-			return readPtr(&r, &success, (*jsonread.Reader).BoolVal)
-		case "message", "code":
-			if r.Null() {
-				return true
-			}
-			_, ok := r.Str()
-			return ok
-		case "pages":
-			return readPtr(&r, &pages, (*jsonread.Reader).IntVal)
-		case "data":
-			if cu != nil || r.Next() != '{' { // data twice, null or not an object: encoding/json's to read
-				return false
-			}
-			cu = new(Customer)
-			return readCustomer(&r, cu)
+	var cu *Customer
+	_, ok := readEnvelope(body, func(r *jsonread.Reader) bool {
+		if cu != nil || r.Next() != '{' { // data twice, null or not an object: encoding/json's to read
+			return false
 		}
-		return r.Unknown(key, envelopeKeys)
+		cu = new(Customer)
+		return readCustomer(r, cu)
 	})
-	if !ok || !r.End() || cu == nil || cu.ID == "" || success != nil && !*success {
+	if !ok || cu.ID == "" {
 		return nil, false
 	}
 	return cu, true
@@ -60,12 +41,13 @@ var (
 // c.Raw, as Customer.UnmarshalJSON does.
 func readCustomer(r *jsonread.Reader, c *Customer) bool {
 	start := r.Offset()
-	seen := map[string]bool{} // the parts encoding/json would merge if given twice
-	once := func(key string) bool {
-		if seen[key] {
+	// The parts encoding/json would merge if given twice.
+	var integrations, subscriptions, tickets, affiliate bool
+	once := func(seen *bool) bool {
+		if *seen {
 			return false
 		}
-		seen[key] = true
+		*seen = true
 		return true
 	}
 	ok := r.Object(func(key []byte) bool {
@@ -89,13 +71,13 @@ func readCustomer(r *jsonread.Reader, c *Customer) bool {
 		case "balance":
 			return readPtr(r, &c.Balance, (*jsonread.Reader).FloatVal)
 		case "externalIntegrations":
-			return once("externalIntegrations") && readStrings(r, &c.ExternalIntegrations)
+			return once(&integrations) && readStrings(r, &c.ExternalIntegrations)
 		case "subscriptions":
-			return once("subscriptions") && readList(r, &c.Subscriptions, readSubscription)
+			return once(&subscriptions) && readList(r, &c.Subscriptions, readSubscription)
 		case "tickets":
-			return once("tickets") && readList(r, &c.Tickets, readTicket)
+			return once(&tickets) && readList(r, &c.Tickets, readTicket)
 		case "affiliate":
-			return once("affiliate") && readPtr(r, &c.Affiliate, readAffiliate)
+			return once(&affiliate) && readPtr(r, &c.Affiliate, readAffiliate)
 		case "isBlocked":
 			return readPtr(r, &c.IsBlocked, (*jsonread.Reader).BoolVal)
 		case "blockedNote":
