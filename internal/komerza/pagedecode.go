@@ -89,18 +89,7 @@ func readRef(r *jsonread.Reader, c *CustomerRef) bool {
 		case "id":
 			return r.StrVal(&c.ID)
 		case "dateCreated":
-			// As Time's UnmarshalJSON: null is the zero Time, else a string.
-			if r.Null() {
-				c.DateCreated = Time{}
-				return true
-			}
-			s, ok := r.Str()
-			if !ok {
-				return false
-			}
-			t, err := parseTime(s)
-			c.DateCreated = t
-			return err == nil
+			return readTime(r, &c.DateCreated)
 		case "emailAddress":
 			return r.StrVal(&c.EmailAddress)
 		case "status":
