@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"weak"
 
@@ -201,14 +202,29 @@ func refuse(w http.ResponseWriter, status int, msg string, extensions map[string
 }
 
 // cachedComplexity is gqlgen's complexity limit (it) that remembers the
-// complexity of operations without variables, which is a function of the
-// document alone: a repeated query, found in the query cache as the same
-// document, is priced once, not walked field by field on every request.
-// An operation over the limit is always priced again, so its error is the
+// complexity of operations whose variables cannot change it: it is then a
+// function of the document alone, and a repeated query, found in the
+// query cache as the same document, is priced once, not walked field by
+// field on every request. That is every operation without variables, and
+// every one whose variables go to none of the arguments the complexity
+// functions read (reads: by field, as price returns them) — a lookup by
+// $email is priced once; customers(first: $n) on every request. An
+// operation over the limit is always priced again, so its error is the
 // limit's own.
 type cachedComplexity struct {
 	limit *extension.ComplexityLimit
-	known *lru.Cache[weak.Pointer[ast.OperationDefinition], int] // weak keys: never keeps alive a document the query cache let go of
+	reads map[string][]string // by field ("Query.customers"): the arguments its complexity function reads
+	// known holds, for each operation seen, its complexity (once priced)
+	// or that its variables may change it. Weak keys: it never keeps
+	// alive a document the query cache let go of.
+	known *lru.Cache[weak.Pointer[ast.OperationDefinition], pricing]
+}
+
+// pricing is what cachedComplexity knows of an operation.
+type pricing struct {
+	cost      int
+	priced    bool // cost is the operation's complexity
+	byVariant bool // its variables may change its complexity: never remembered
 }
 
 var _ interface {
@@ -216,12 +232,12 @@ var _ interface {
 	graphql.OperationContextMutator
 } = cachedComplexity{}
 
-func newCachedComplexity(limit *extension.ComplexityLimit, size int) cachedComplexity {
-	known, err := lru.New[weak.Pointer[ast.OperationDefinition], int](size)
+func newCachedComplexity(limit *extension.ComplexityLimit, size int, reads map[string][]string) cachedComplexity {
+	known, err := lru.New[weak.Pointer[ast.OperationDefinition], pricing](size)
 	if err != nil {
 		panic(err) // size is validated config, at least 1
 	}
-	return cachedComplexity{limit: limit, known: known}
+	return cachedComplexity{limit: limit, reads: reads, known: known}
 }
 
 func (c cachedComplexity) ExtensionName() string { return c.limit.ExtensionName() }
@@ -230,18 +246,89 @@ func (c cachedComplexity) Validate(es graphql.ExecutableSchema) error { return c
 
 func (c cachedComplexity) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	op := oc.Doc.Operations.ForName(oc.OperationName)
-	cacheable := op != nil && len(op.VariableDefinitions) == 0
+	if op == nil {
+		return c.limit.MutateOperationContext(ctx, oc)
+	}
+	key := weak.Make(op)
+	p, seen := c.known.Get(key)
 	limit := c.limit.Func(ctx, oc)
-	if cacheable {
-		if n, ok := c.known.Get(weak.Make(op)); ok && n <= limit {
-			// What the limit records, for extension.GetComplexityStats.
-			oc.Stats.SetExtension(c.limit.ExtensionName(), &extension.ComplexityStats{Complexity: n, ComplexityLimit: limit})
-			return nil
-		}
+	if p.priced && p.cost <= limit {
+		// What the limit records, for extension.GetComplexityStats.
+		oc.Stats.SetExtension(c.limit.ExtensionName(), &extension.ComplexityStats{Complexity: p.cost, ComplexityLimit: limit})
+		return nil
+	}
+	if !seen {
+		p.byVariant = len(op.VariableDefinitions) > 0 && c.readsVariables(op.SelectionSet, map[*ast.FragmentDefinition]bool{})
 	}
 	err := c.limit.MutateOperationContext(ctx, oc)
-	if st, ok := oc.Stats.GetExtension(c.limit.ExtensionName()).(*extension.ComplexityStats); ok && cacheable && err == nil {
-		c.known.Add(weak.Make(op), st.Complexity)
+	if st, ok := oc.Stats.GetExtension(c.limit.ExtensionName()).(*extension.ComplexityStats); ok && err == nil && !p.byVariant {
+		p.cost, p.priced = st.Complexity, true
+	}
+	if !seen || p.priced {
+		c.known.Add(key, p)
 	}
 	return err
+}
+
+// readsVariables reports whether a field of set, or of the fragments it
+// spreads, gives a variable to an argument its complexity function reads.
+// A field of an interface or a union is priced by each of its types'
+// functions, so any type's counts for it.
+func (c cachedComplexity) readsVariables(set ast.SelectionSet, spread map[*ast.FragmentDefinition]bool) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if c.argsRead(s, func(arg string) bool {
+				a := s.Arguments.ForName(arg)
+				return a != nil && hasVariable(a.Value)
+			}) || c.readsVariables(s.SelectionSet, spread) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if c.readsVariables(s.SelectionSet, spread) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if d := s.Definition; d != nil && !spread[d] {
+				spread[d] = true
+				if c.readsVariables(d.SelectionSet, spread) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// argsRead reports whether read is true for an argument of f that a
+// complexity function reads.
+func (c cachedComplexity) argsRead(f *ast.Field, read func(arg string) bool) bool {
+	if f.ObjectDefinition == nil {
+		return false
+	}
+	if k := f.ObjectDefinition.Kind; k == ast.Interface || k == ast.Union {
+		for field, args := range c.reads {
+			if strings.HasSuffix(field, "."+f.Name) && slices.ContainsFunc(args, read) {
+				return true
+			}
+		}
+		return false
+	}
+	return slices.ContainsFunc(c.reads[f.ObjectDefinition.Name+"."+f.Name], read)
+}
+
+// hasVariable reports whether v is a variable or holds one.
+func hasVariable(v *ast.Value) bool {
+	if v == nil {
+		return false
+	}
+	if v.Kind == ast.Variable {
+		return true
+	}
+	for _, ch := range v.Children {
+		if hasVariable(ch.Value) {
+			return true
+		}
+	}
+	return false
 }

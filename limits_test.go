@@ -8,9 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -396,15 +399,13 @@ func TestMisshapenBodies(t *testing.T) {
 }
 
 // The complexity remembered for an operation is what the limit computes,
-// and what admission reads; operations with variables are priced each
-// time.
+// and what admission reads; an operation whose variables reach an
+// argument the complexity functions read is priced each time.
 func TestCachedComplexityIsTheLimits(t *testing.T) {
-	es := graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{}})
+	cfg := graph.Config{Resolvers: &resolvers.Resolver{}}
+	reads := price(&cfg.Complexity)
+	es := graph.NewExecutableSchema(cfg)
 	inner := extension.FixedComplexityLimit(100_000)
-	c := newCachedComplexity(inner, 10)
-	if err := c.Validate(es); err != nil {
-		t.Fatal(err)
-	}
 	price := func(ext graphql.OperationContextMutator, doc *ast.QueryDocument, vars map[string]any) *extension.ComplexityStats {
 		t.Helper()
 		oc := &graphql.OperationContext{Doc: doc, Variables: vars, Stats: graphql.Stats{}}
@@ -414,24 +415,141 @@ func TestCachedComplexityIsTheLimits(t *testing.T) {
 		ctx := graphql.WithOperationContext(context.Background(), oc)
 		return extension.GetComplexityStats(ctx)
 	}
-	for _, q := range []string{
-		`{ customers(first: 37) { nodes { id email emails { address } } pageInfo { endCursor } } }`,
-		`{ a: customer(email: "a@example.com") { id } b: customerByIdentifier(identifier: "x") { id phones { number } } }`,
-		`query($n: Int) { customers(first: $n) { nodes { id } } }`,
+	for _, tc := range []struct {
+		name     string
+		reads    map[string][]string // nil: what price says
+		query    string
+		remember bool
+	}{
+		{name: "no variables", query: `{ customers(first: 37) { nodes { id email emails { address } } pageInfo { endCursor } } }`, remember: true},
+		{name: "no variables, two lookups", query: `{ a: customer(email: "a@example.com") { id } b: customerByIdentifier(identifier: "x") { id phones { number } } }`, remember: true},
+		{name: "page size by variable", query: `query($n: Int) { customers(first: $n) { nodes { id } } }`},
+		{name: "page size by variable, in a fragment", query: `query($n: Int) { ...page } fragment page on Query { customers(first: $n) { nodes { id } } }`},
+		{name: "page size by variable, in an inline fragment", query: `query($n: Int) { ... on Query { customers(first: $n) { nodes { id } } } }`},
+		{name: "lookup by variable", query: `query($e: String) { customer(email: $e) { id } customers(first: 3, search: $e) { nodes { id } } }`, remember: true},
+		{name: "variables priced by no function", query: `query($e: String) { customers(first: 5, search: $e) { nodes { id } } x: customers(first: 9) { pageInfo { hasNextPage } } }`, remember: true},
+		{name: "a variable inside an object read",
+			reads: map[string][]string{"Query.customers": {"parameter"}},
+			query: `query($e: String) { customers(first: 4, parameter: { name: "Tier", value: $e }) { nodes { id } } }`},
+		{name: "the same, not read",
+			reads: map[string][]string{"Query.customers": {"first"}},
+			query: `query($e: String) { customers(first: 4, parameter: { name: "Tier", value: $e }) { nodes { id } } }`, remember: true},
 	} {
-		doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), q, nil)
-		if errs != nil {
-			t.Fatal(errs)
-		}
-		vars := map[string]any{"n": 20}
-		want := price(inner, doc, vars)
-		for range 3 {
-			if got := price(c, doc, vars); *got != *want {
-				t.Errorf("%s: stats %+v; want %+v", q, *got, *want)
+		t.Run(tc.name, func(t *testing.T) {
+			r := reads
+			if tc.reads != nil {
+				r = tc.reads
+			}
+			c := newCachedComplexity(inner, 10, r)
+			if err := c.Validate(es); err != nil {
+				t.Fatal(err)
+			}
+			doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), tc.query, nil)
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			// A different page size each time: a remembered price of a
+			// query that reads it would be wrong the second time.
+			for _, n := range []int{20, 300, 7} {
+				vars := map[string]any{"n": n, "e": fmt.Sprint("v", n)}
+				want := price(inner, doc, vars)
+				if got := price(c, doc, vars); *got != *want {
+					t.Errorf("n=%d: stats %+v; want %+v", n, *got, *want)
+				}
+			}
+			p, _ := c.known.Get(weak.Make(doc.Operations[0]))
+			if p.priced != tc.remember {
+				t.Errorf("priced once: %v; want %v", p.priced, tc.remember)
+			}
+		})
+	}
+}
+
+// price names every field it gives a complexity function, with the
+// arguments that function reads; it reads no other: varying any other
+// argument leaves the price as it was, and varying one it names changes it.
+func TestPriceNamesWhatItReads(t *testing.T) {
+	cfg := graph.Config{Resolvers: &resolvers.Resolver{}}
+	reads := price(&cfg.Complexity)
+	es := graph.NewExecutableSchema(cfg)
+	schema := es.Schema()
+	set := map[string]bool{}
+	root := reflect.ValueOf(cfg.Complexity)
+	for i := range root.NumField() {
+		typ := root.Type().Field(i).Name
+		for j := range root.Field(i).NumField() {
+			if f := root.Field(i).Field(j); f.Kind() == reflect.Func && !f.IsNil() {
+				name := root.Field(i).Type().Field(j).Name
+				set[typ+"."+strings.ToLower(name[:1])+name[1:]] = true
 			}
 		}
 	}
-	if n := c.known.Len(); n != 2 {
-		t.Errorf("%d operations remembered; want the 2 without variables", n)
+	for field := range set {
+		if _, ok := reads[field]; !ok {
+			t.Errorf("%s has a complexity function; price does not say what it reads", field)
+		}
+	}
+	samples := map[string][]any{"String": {nil, "a", "a much longer value"}, "Int": {nil, 1, 500}, "ID": {nil, "1", "2"}}
+	for field, read := range reads {
+		if !set[field] {
+			t.Errorf("price names %s, which has no complexity function", field)
+			continue
+		}
+		typ, name, _ := strings.Cut(field, ".")
+		def := schema.Types[typ].Fields.ForName(name)
+		for _, arg := range read {
+			if def.Arguments.ForName(arg) == nil {
+				t.Errorf("%s: price reads argument %q, which it does not have", field, arg)
+			}
+		}
+		for _, arg := range def.Arguments {
+			values := samples[arg.Type.Name()]
+			if arg.Type.Elem != nil || values == nil {
+				continue // a list or an input object: no sample values
+			}
+			var prices []int
+			for _, v := range values {
+				args := map[string]any{}
+				if v != nil {
+					args[arg.Name] = v
+				}
+				n, ok := es.Complexity(context.Background(), typ, name, 3, args)
+				if !ok {
+					t.Fatalf("%s(%s: %v): not priced", field, arg.Name, v)
+				}
+				prices = append(prices, n)
+			}
+			varies := slices.Min(prices) != slices.Max(prices)
+			if named := slices.Contains(read, arg.Name); varies != named {
+				t.Errorf("%s(%s:) prices %v over %v; price names it as read: %v", field, arg.Name, prices, values, named)
+			}
+		}
+	}
+}
+
+// An interface's field is priced by each type's function, so the price
+// of any type reading an argument makes a variable there count.
+func TestReadsVariablesOfAnInterface(t *testing.T) {
+	c := cachedComplexity{reads: map[string][]string{"Customer.things": {"first"}}}
+	field := func(kind ast.DefinitionKind, arg string) ast.SelectionSet {
+		return ast.SelectionSet{&ast.Field{
+			Name:             "things",
+			ObjectDefinition: &ast.Definition{Name: "Node", Kind: kind},
+			Arguments:        ast.ArgumentList{{Name: arg, Value: &ast.Value{Kind: ast.Variable, Raw: "n"}}},
+		}}
+	}
+	for _, tc := range []struct {
+		kind ast.DefinitionKind
+		arg  string
+		want bool
+	}{
+		{ast.Interface, "first", true},
+		{ast.Union, "first", true},
+		{ast.Interface, "last", false},
+		{ast.Object, "first", false}, // Node.things is priced by no function
+	} {
+		if got := c.readsVariables(field(tc.kind, tc.arg), map[*ast.FragmentDefinition]bool{}); got != tc.want {
+			t.Errorf("%s field, $n as %s: reads variables %v; want %v", tc.kind, tc.arg, got, tc.want)
+		}
 	}
 }

@@ -675,18 +675,18 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, body)
 }
 
-// newGraphQL returns the gqlgen handler with its transports, caches and
-// limits.
-func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persistedQueries graphql.HandlerExtension, pool *workers.Pool, reg prometheus.Registerer) http.Handler {
-	base := &resolvers.Resolver{}
-	renderer := render.New(base.Query(), cfg.QueryCacheSize)
-	c := graph.Config{Resolvers: rootResolvers{ResolverRoot: base, query: renderer.Query()}}
+// price sets the complexity functions of c and returns the arguments
+// each of them reads, by field ("Query.customers"): an operation that
+// gives none of those a variable costs the same whatever its variables,
+// and is priced once (see cachedComplexity). Every field priced is in the
+// map, with the arguments its function reads, or none.
+func price(c *graph.ComplexityRoot) map[string][]string {
 	// Each customer a query materialises costs a cache key and a record
 	// decode, more than a plain field: price it so, for the complexity
 	// limit and for admission. A connection costs its page size times that
 	// plus what each node asks for.
 	const recordCost = 10
-	c.Complexity.Query.Customers = func(child int, first *int, _ *string, _ *string, _ *customer.Status, _ *model.CustomerParameterFilter, _ *string) int {
+	c.Query.Customers = func(child int, first *int, _ *string, _ *string, _ *customer.Status, _ *model.CustomerParameterFilter, _ *string) int {
 		n := 50
 		if first != nil {
 			n = min(max(*first, 1), 1_000_000)
@@ -694,9 +694,24 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 		return 1 + n*(recordCost+child)
 	}
 	const lookupCost = recordCost
-	c.Complexity.Query.Customer = func(child int, _, _, _, _ *string) int { return lookupCost + child }
-	c.Complexity.Query.CustomerByIdentifier = func(child int, _ string) int { return lookupCost + child }
-	c.Complexity.Query.Node = func(child int, _ string) int { return lookupCost + child }
+	c.Query.Customer = func(child int, _, _, _, _ *string) int { return lookupCost + child }
+	c.Query.CustomerByIdentifier = func(child int, _ string) int { return lookupCost + child }
+	c.Query.Node = func(child int, _ string) int { return lookupCost + child }
+	return map[string][]string{
+		"Query.customers":            {"first"},
+		"Query.customer":             nil,
+		"Query.customerByIdentifier": nil,
+		"Query.node":                 nil,
+	}
+}
+
+// newGraphQL returns the gqlgen handler with its transports, caches and
+// limits.
+func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persistedQueries graphql.HandlerExtension, pool *workers.Pool, reg prometheus.Registerer) http.Handler {
+	base := &resolvers.Resolver{}
+	renderer := render.New(base.Query(), cfg.QueryCacheSize)
+	c := graph.Config{Resolvers: rootResolvers{ResolverRoot: base, query: renderer.Query()}}
+	reads := price(&c.Complexity)
 	srv := handler.New(graph.NewExecutableSchema(c))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{}) // queries only: it refuses mutations
@@ -724,7 +739,7 @@ func newGraphQL(cfg config, log *slog.Logger, gate *admission.Controller, persis
 		},
 		parsed: queries,
 	})
-	srv.Use(newCachedComplexity(extension.FixedComplexityLimit(cfg.ComplexityLimit), cfg.QueryCacheSize))
+	srv.Use(newCachedComplexity(extension.FixedComplexityLimit(cfg.ComplexityLimit), cfg.QueryCacheSize, reads))
 	// Admit the operation by its cost (the complexity computed above),
 	// then load every root lookup in one batch before it executes.
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
