@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -198,18 +199,31 @@ func (h *Handler) Assets() http.Handler {
 			http.Error(w, "404 page not found", http.StatusNotFound)
 			return
 		}
-		body, etag := a.body, a.etag
-		if a.gz != nil {
+		file, etag := a.file, a.etag
+		if a.gzFile != "" {
 			hd.Add("Vary", "Accept-Encoding")
 			if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-				body, etag = a.gz, a.gzETag
+				file, etag = a.gzFile, a.gzETag
 				hd.Set("Content-Encoding", "gzip")
 			}
+		}
+		// Served from the binary itself: an embedded file read through
+		// Open is not copied to the heap, as ReadFile's would be.
+		f, err := static.Open(file)
+		if err != nil {
+			http.Error(w, "404 page not found", http.StatusNotFound)
+			return
+		}
+		defer f.Close()
+		body, ok := f.(io.ReadSeeker)
+		if !ok {
+			http.Error(w, "500 internal server error", http.StatusInternalServerError)
+			return
 		}
 		hd.Set("Content-Type", a.contentType)
 		hd.Set("Cache-Control", "public, max-age=31536000, immutable")
 		hd.Set("ETag", etag)
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+		http.ServeContent(w, r, "", time.Time{}, body)
 	})
 }
 
@@ -255,14 +269,16 @@ func parseQ(v string) float64 {
 	return q
 }
 
-// assetSet is every servable file, read once from the embedded tree.
+// assetSet is every servable file of the embedded tree, each named and
+// digested once. The files are not copied: Assets serves them from the
+// binary (some 6 MB, which would otherwise be garbage-collected heap).
 type assetSet struct {
 	version string // the first 12 hex digits of a digest of every file
 	files   map[string]*asset
 }
 
 type asset struct {
-	body, gz     []byte
+	file, gzFile string // paths in static; gzFile "" without a gzip copy
 	contentType  string
 	etag, gzETag string
 }
@@ -273,7 +289,25 @@ var contentTypes = map[string]string{
 	".css": "text/css; charset=utf-8",
 }
 
-var loadAssets = sync.OnceValues(func() (*assetSet, error) {
+// digest returns the SHA-256 of the embedded file name, read as a stream.
+func digest(name string) (sum [sha256.Size]byte, err error) {
+	f, err := static.Open(name)
+	if err != nil {
+		return sum, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return sum, err
+	}
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+var loadAssets = sync.OnceValues(readAssets)
+
+// readAssets names and digests every servable file.
+func readAssets() (*assetSet, error) {
 	set := &assetSet{files: map[string]*asset{}}
 	var names []string
 	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
@@ -289,11 +323,10 @@ var loadAssets = sync.OnceValues(func() (*assetSet, error) {
 	sort.Strings(names)
 	whole := sha256.New()
 	for _, name := range names {
-		body, err := static.ReadFile("static/" + name)
+		sum, err := digest("static/" + name)
 		if err != nil {
 			return nil, err
 		}
-		sum := sha256.Sum256(body)
 		whole.Write([]byte(name + "\x00" + hex.EncodeToString(sum[:]) + "\n"))
 		ctype := contentTypes[path.Ext(name)]
 		if path.Base(name) == "LICENSE" {
@@ -302,13 +335,12 @@ var loadAssets = sync.OnceValues(func() (*assetSet, error) {
 		if ctype == "" {
 			continue // VERSIONS, SHA256SUMS and the .gz copies
 		}
-		a := &asset{body: body, contentType: ctype, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
-		if gz, err := static.ReadFile("static/" + name + ".gz"); err == nil {
-			gsum := sha256.Sum256(gz)
-			a.gz, a.gzETag = gz, `"`+hex.EncodeToString(gsum[:16])+`-gz"`
+		a := &asset{file: "static/" + name, contentType: ctype, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+		if gsum, err := digest("static/" + name + ".gz"); err == nil {
+			a.gzFile, a.gzETag = "static/"+name+".gz", `"`+hex.EncodeToString(gsum[:16])+`-gz"`
 		}
 		set.files[name] = a
 	}
 	set.version = hex.EncodeToString(whole.Sum(nil))[:12]
 	return set, nil
-})
+}

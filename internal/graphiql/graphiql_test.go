@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -556,5 +557,35 @@ func TestAssetsLoadNothingFromElsewhere(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The files are served from the binary, not copied to the heap: what
+// the asset set keeps is a small part of the files' size.
+func TestAssetsAreNotCopied(t *testing.T) {
+	var size int64
+	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		size += info.Size()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	set, err := readAssets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(set)
+	if kept := int64(after.HeapAlloc) - int64(before.HeapAlloc); kept > size/20 {
+		t.Errorf("the asset set keeps %d bytes of heap; the files are %d bytes: want at most a twentieth", kept, size)
 	}
 }
