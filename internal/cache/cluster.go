@@ -47,6 +47,7 @@ func parseClusterURL(url string, opts RedisOptions, wait time.Duration) (redis.U
 	o.PoolTimeout = wait
 	o.DialTimeout = opts.DialTimeout
 	o.PoolSize = opts.PoolSize // per node
+	setBuffers(&o.ReadBufferSize, &o.WriteBufferSize, &o.PipelineReadBufferSize, &o.PipelineWriteBufferSize, opts)
 	o.MaxRetries = -1
 	o.DialerRetries = 1
 	o.MaxRedirects = clusterRedirects

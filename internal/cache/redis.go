@@ -66,6 +66,20 @@ type RedisOptions struct {
 	// default: 64, or 10 * runtime.GOMAXPROCS(0) if that is more
 	PoolSize int
 
+	// BufferSize is the size of each connection's read buffer and of its
+	// write buffer; PipelineBufferSize that of the connections go-redis
+	// keeps for pipelines (the write-backs). Every buffer is allocated
+	// with its connection and lives as long: go-redis's own default, 32
+	// KiB each and 128 KiB for pipelines, holds about 12 MB with a full
+	// pool, a sixth of the facade's default memory limit. A value longer
+	// than a buffer is read in more system calls, never refused. Used by
+	// ParseRedisURL and DialRedis; a URL's pipeline_read_buffer_size and
+	// pipeline_write_buffer_size (go-redis reads them) win over
+	// PipelineBufferSize.
+	//
+	// default: DefaultBufferSize (16 KiB), DefaultPipelineBufferSize (32 KiB)
+	BufferSize, PipelineBufferSize int
+
 	// Cooldown paces the cache's return to a Redis it skips. Once every
 	// operation has failed for 4 Timeouts in a row (and at least 3 of
 	// them), the cache skips Redis: operations return ErrSkipped at once,
@@ -131,6 +145,12 @@ func (o RedisOptions) withDefaults() RedisOptions {
 	if o.PoolSize <= 0 {
 		o.PoolSize = max(64, 10*runtime.GOMAXPROCS(0))
 	}
+	if o.BufferSize <= 0 {
+		o.BufferSize = DefaultBufferSize
+	}
+	if o.PipelineBufferSize <= 0 {
+		o.PipelineBufferSize = DefaultPipelineBufferSize
+	}
 	if o.Cooldown == 0 {
 		o.Cooldown = DefaultCooldown
 	}
@@ -172,6 +192,7 @@ func ParseRedisURL(url string, opts RedisOptions) (redis.UniversalClient, error)
 	o.PoolTimeout = wait
 	o.DialTimeout = opts.DialTimeout
 	o.PoolSize = opts.PoolSize
+	setBuffers(&o.ReadBufferSize, &o.WriteBufferSize, &o.PipelineReadBufferSize, &o.PipelineWriteBufferSize, opts)
 	o.MaxRetries = -1   // go-redis: -1 disables retries, 0 means 3.
 	o.DialerRetries = 1 // one dial attempt per connection; 0 means 5.
 	o.ContextTimeoutEnabled = true
@@ -183,6 +204,27 @@ func ParseRedisURL(url string, opts RedisOptions) (redis.UniversalClient, error)
 		client.AddHook(tracingHook{tracer: t})
 	}
 	return client, nil
+}
+
+// The default buffer sizes of a connection (see RedisOptions.BufferSize):
+// a customer's record is about a kilobyte, and a batch of them — a page,
+// a query of many lookups — is read and written through a pipeline's
+// larger buffers, or in a few more system calls.
+const (
+	DefaultBufferSize         = 16 << 10
+	DefaultPipelineBufferSize = 32 << 10
+)
+
+// setBuffers sets the buffer sizes of opts where the URL did not.
+func setBuffers(read, write, pipelineRead, pipelineWrite *int, opts RedisOptions) {
+	for _, b := range [...]struct {
+		p *int
+		v int
+	}{{read, opts.BufferSize}, {write, opts.BufferSize}, {pipelineRead, opts.PipelineBufferSize}, {pipelineWrite, opts.PipelineBufferSize}} {
+		if *b.p <= 0 {
+			*b.p = b.v
+		}
+	}
 }
 
 // redactURLError strips the URL from a *url.Error, whose message quotes the

@@ -452,6 +452,10 @@ func TestParseRedisURL(t *testing.T) {
 		"MaxRetries":            {o.MaxRetries, 0}, // normalised from -1
 		"DialerRetries":         {o.DialerRetries, 1},
 		"ContextTimeoutEnabled": {o.ContextTimeoutEnabled, true},
+		"ReadBufferSize":        {o.ReadBufferSize, DefaultBufferSize},
+		"WriteBufferSize":       {o.WriteBufferSize, DefaultBufferSize},
+		"PipelineReadBuffer":    {o.PipelineReadBufferSize, DefaultPipelineBufferSize},
+		"PipelineWriteBuffer":   {o.PipelineWriteBufferSize, DefaultPipelineBufferSize},
 	}
 	for name, v := range want {
 		if v[0] != v[1] {
@@ -459,7 +463,7 @@ func TestParseRedisURL(t *testing.T) {
 		}
 	}
 
-	client, err = ParseRedisURL("redis://h", RedisOptions{Timeout: time.Second, DialTimeout: 2 * time.Second, PoolSize: 3})
+	client, err = ParseRedisURL("redis://h", RedisOptions{Timeout: time.Second, DialTimeout: 2 * time.Second, PoolSize: 3, BufferSize: 4096, PipelineBufferSize: 8192})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,6 +471,33 @@ func TestParseRedisURL(t *testing.T) {
 	o = client.(*redis.Client).Options()
 	if o.ReadTimeout != time.Second || o.PoolTimeout != time.Second || o.DialTimeout != 2*time.Second || o.PoolSize != 3 {
 		t.Errorf("options not applied: read %v pool %v dial %v size %d", o.ReadTimeout, o.PoolTimeout, o.DialTimeout, o.PoolSize)
+	}
+	if o.ReadBufferSize != 4096 || o.WriteBufferSize != 4096 || o.PipelineReadBufferSize != 8192 || o.PipelineWriteBufferSize != 8192 {
+		t.Errorf("buffers not applied: read %d write %d pipeline %d/%d", o.ReadBufferSize, o.WriteBufferSize, o.PipelineReadBufferSize, o.PipelineWriteBufferSize)
+	}
+
+	// go-redis reads the pipeline buffers from a URL, which wins; on a
+	// cluster, the buffers are set on every node's options.
+	for _, tc := range []struct {
+		url     string
+		cluster bool
+	}{{"redis://h?pipeline_read_buffer_size=65536&pipeline_write_buffer_size=65536", false}, {"redis://h1:7000?addr=h2:7001&pipeline_read_buffer_size=65536&pipeline_write_buffer_size=65536", true}} {
+		client, err := ParseRedisURL(tc.url, RedisOptions{Cluster: tc.cluster})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Close()
+		var got [4]int
+		if tc.cluster {
+			o := client.(*redis.ClusterClient).Options()
+			got = [4]int{o.ReadBufferSize, o.WriteBufferSize, o.PipelineReadBufferSize, o.PipelineWriteBufferSize}
+		} else {
+			o := client.(*redis.Client).Options()
+			got = [4]int{o.ReadBufferSize, o.WriteBufferSize, o.PipelineReadBufferSize, o.PipelineWriteBufferSize}
+		}
+		if want := [4]int{DefaultBufferSize, DefaultBufferSize, 65536, 65536}; got != want {
+			t.Errorf("%s: buffers (read, write, pipeline read, pipeline write) %v; want %v", tc.url, got, want)
+		}
 	}
 
 	for _, bad := range []string{
