@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // tenants' time zones, on machines without a zoneinfo database
@@ -48,6 +49,7 @@ import (
 	"customergraph/internal/customer"
 	"customergraph/internal/graphiql"
 	"customergraph/internal/health"
+	"customergraph/internal/memwatch"
 	"customergraph/internal/persisted"
 	"customergraph/internal/querycache"
 	"customergraph/internal/querylimit"
@@ -138,6 +140,12 @@ func run(ctx context.Context, getenv func(string) string, logOut io.Writer) erro
 	if cfg.Tracing.Enabled() {
 		logExportErrors(log)
 	}
+	// A live heap near the memory limit slows everything down and fails
+	// nothing: say so in the log.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	var watching sync.WaitGroup
+	watching.Go(func() { memwatch.Watch(watchCtx, memwatch.Options{Logger: log}) })
+	defer func() { stopWatch(); watching.Wait() }()
 
 	a, err := newApp(cfg, log)
 	if err != nil {
