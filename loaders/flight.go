@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"customergraph/internal/budget"
 	"customergraph/internal/upstream"
 )
 
@@ -19,7 +20,8 @@ import (
 // leader has written it to the cache and calls release, and after that by
 // callers whose cache read began before the release (since): a request that
 // missed the cache just before the write joins the result instead of
-// calling again. Results are dropped linger after the call; errors at once.
+// calling again. Results are dropped linger after the call; errors at once,
+// before the callers waiting for them hear of them.
 //
 // The call runs detached from the leader's context, so a leader whose
 // client went away, or whose deadline passed, does not fail the followers;
@@ -33,6 +35,9 @@ import (
 type flight[K comparable, V any] struct {
 	timeout time.Duration
 	spawn   func(func()) // starts a call; nil: a goroutine
+	// answered, when set (by tests), is called once a call's callers
+	// have been given its result.
+	answered func()
 
 	mu    sync.Mutex
 	calls map[K]*call[V]
@@ -67,22 +72,34 @@ func (c *call[V]) stopWaiting() {
 // caller's cache read began; zero for none). leader reports whether this
 // caller started the call: the leader alone writes the result back to the
 // cache, and then calls release.
+//
+// A follower whose leader was refused for its client's share of the budget
+// (budget.ErrClientSpent) makes one call of its own, on its own client's
+// share: the refusal was the leader's, not the upstream's answer.
 func (f *flight[K, V]) do(ctx context.Context, key K, since time.Time, fn func(context.Context) (V, error)) (v V, err error, leader bool) {
+	own := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return v, err, false // gone already: start nothing
 		}
-		v, err, leader = f.join(ctx, key, since, fn)
-		if !errors.Is(err, upstream.ErrAbandoned) || ctx.Err() != nil {
+		v, err, leader = f.join(ctx, key, since, fn, own)
+		switch {
+		case ctx.Err() != nil || err == nil:
+			return v, err, leader
+		case errors.Is(err, upstream.ErrAbandoned):
+			// The call this caller joined was given up by everyone before
+			// it came: make a call of its own.
+		case !leader && !own && errors.Is(err, budget.ErrClientSpent):
+			own = true
+		default:
 			return v, err, leader
 		}
-		// The call this caller joined was given up by everyone before it
-		// came: make a call of its own.
 	}
 }
 
-// join is do's one attempt: it joins the call for key, or starts one.
-func (f *flight[K, V]) join(ctx context.Context, key K, since time.Time, fn func(context.Context) (V, error)) (v V, err error, leader bool) {
+// join is do's one attempt: it joins the call for key, or starts one;
+// with own, it starts one, which later callers join.
+func (f *flight[K, V]) join(ctx context.Context, key K, since time.Time, fn func(context.Context) (V, error), own bool) (v V, err error, leader bool) {
 	f.mu.Lock()
 	if f.calls == nil {
 		f.calls = make(map[K]*call[V])
@@ -90,6 +107,8 @@ func (f *flight[K, V]) join(ctx context.Context, key K, since time.Time, fn func
 	c, ok := f.calls[key]
 	switch {
 	case !ok:
+	case own:
+		ok = false
 	case !c.released.IsZero() && !c.released.After(since):
 		ok = false // written back before the caller looked: its miss is news
 	case isDone(c.gone):
@@ -113,12 +132,18 @@ func (f *flight[K, V]) join(ctx context.Context, key K, since time.Time, fn func
 			}
 			c.val, c.err = fn(upstream.WithAbandonment(cctx, c.gone))
 			cancel()
-			close(c.done)
 			if c.err != nil {
+				// Dropped before the waiters hear of it, so that no caller
+				// who comes after can join a failed call.
 				f.drop(key, c)
-				return
+				close(c.done)
+			} else {
+				close(c.done)
+				time.AfterFunc(linger, func() { f.drop(key, c) })
 			}
-			time.AfterFunc(linger, func() { f.drop(key, c) })
+			if f.answered != nil {
+				f.answered()
+			}
 		})
 	}
 	f.mu.Unlock()

@@ -3,6 +3,7 @@ package loaders
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"customergraph/internal/budget"
 	"customergraph/internal/customer"
 	"customergraph/internal/identifier"
 	"customergraph/internal/upstream"
@@ -249,5 +251,109 @@ func TestFlightAbandoned(t *testing.T) {
 	v, err, leader := f.do(context.Background(), "k3", time.Time{}, func(context.Context) (int, error) { return 9, nil })
 	if v != 9 || err != nil || !leader {
 		t.Errorf("after an abandoned call: %d, %v, leader %v; want 9, nil, a call of its own", v, err, leader)
+	}
+}
+
+// A failed call is dropped before its callers hear of it: a caller who
+// comes once the answer is given makes a call of its own.
+func TestFlightErrorIsNeverJoinedAfterward(t *testing.T) {
+	var f flight[string, int]
+	var calls atomic.Int32
+	fn := func(context.Context) (int, error) {
+		calls.Add(1)
+		return 0, upstream.ErrUnavailable
+	}
+	var (
+		first  atomic.Bool
+		done   = make(chan struct{})
+		leader bool
+		err    error
+	)
+	f.answered = func() {
+		if first.CompareAndSwap(false, true) {
+			defer close(done)
+			_, err, leader = f.do(context.Background(), "k", time.Time{}, fn)
+		}
+	}
+	if _, err, _ := f.do(context.Background(), "k", time.Time{}, fn); err == nil {
+		t.Fatal("first call: no error")
+	}
+	<-done
+	if !leader || err == nil || calls.Load() != 2 {
+		t.Errorf("a caller after the failed call's answer: leader %v, err %v, %d calls in all; want its own call, failing, and 2", leader, err, calls.Load())
+	}
+}
+
+// A refusal for the leader's client's share of the budget is the
+// leader's: a follower of another client makes its own call, on its own
+// share; one of the same client is refused on its own call too.
+func TestFlightClientShareRefusalIsNotShared(t *testing.T) {
+	var f flight[string, int]
+	var calls sync.Map // client → calls
+	joined := make(chan struct{})
+	fn := func(ctx context.Context) (int, error) {
+		client := budget.ClientFrom(ctx)
+		n, _ := calls.LoadOrStore(client, new(atomic.Int32))
+		n.(*atomic.Int32).Add(1)
+		if client == "spent" {
+			<-joined
+			return 0, &upstream.Error{Kind: upstream.ErrRateLimited, Err: fmt.Errorf("not sent: %w", budget.ErrClientSpent)}
+		}
+		return 7, nil
+	}
+	callsOf := func(client string) int32 {
+		n, ok := calls.Load(client)
+		if !ok {
+			return 0
+		}
+		return n.(*atomic.Int32).Load()
+	}
+	for _, tc := range []struct {
+		follower string // the follower's client, and the key of the subtest
+		want     int
+		wantErr  error
+	}{
+		{"other", 7, nil},
+		{"spent", 0, budget.ErrClientSpent},
+	} {
+		t.Run(tc.follower, func(t *testing.T) {
+			calls.Clear()
+			joined = make(chan struct{})
+			lead := make(chan error, 1)
+			go func() {
+				_, err, _ := f.do(budget.WithClient(context.Background(), "spent"), tc.follower, time.Time{}, fn)
+				lead <- err
+			}()
+			for callsOf("spent") == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			follow := make(chan struct{})
+			var (
+				v      int
+				err    error
+				leader bool
+			)
+			go func() {
+				defer close(follow)
+				v, err, leader = f.do(budget.WithClient(context.Background(), tc.follower), tc.follower, time.Time{}, fn)
+			}()
+			for f.waiting(tc.follower) < 2 {
+				time.Sleep(time.Millisecond)
+			}
+			close(joined)
+			if err := <-lead; !errors.Is(err, budget.ErrClientSpent) {
+				t.Errorf("leader: %v; want its client's refusal", err)
+			}
+			<-follow
+			if v != tc.want || !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Errorf("follower of client %q: %d, %v; want %d, %v", tc.follower, v, err, tc.want, tc.wantErr)
+			}
+			if !leader {
+				t.Errorf("follower of client %q took the leader's refusal; want a call of its own", tc.follower)
+			}
+			if got, want := callsOf("spent")+callsOf("other"), int32(2); got != want {
+				t.Errorf("%d calls; want %d, the leader's and the follower's own", got, want)
+			}
+		})
 	}
 }
