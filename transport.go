@@ -48,9 +48,10 @@ func (h postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	}
 	persisted.NoteBody(ctx, body) // GraphQL over HTTP's documentId, which RawParams drops
 	var params graphql.RawParams
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&params); err != nil {
+	if !decodeParams(body, &params) {
+		err = decodeParamsStd(body, &params)
+	}
+	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{
 			gqlerror.Errorf("json request body could not be decoded: %+v body:%s", err, string(body)),
