@@ -1,5 +1,6 @@
-// Package jsonread reads the JSON documents an upstream sends, several
-// times faster than encoding/json's reflection, for decoders that give a
+// Package jsonread reads JSON documents — what an upstream sends, a
+// client's request body — several times faster than encoding/json's
+// reflection, for decoders that give a
 // document to encoding/json instead whenever it is not one they are sure
 // to read exactly as encoding/json would.
 //
