@@ -1,8 +1,8 @@
 // Package jsonread reads JSON documents — what an upstream sends, a
 // client's request body — several times faster than encoding/json's
-// reflection, for decoders that give a
-// document to encoding/json instead whenever it is not one they are sure
-// to read exactly as encoding/json would.
+// reflection, for decoders that give a document to encoding/json instead
+// whenever it is not one they are sure to read exactly as encoding/json
+// would.
 //
 // A Reader's methods each read one part of a document and report false
 // when it is not one they are sure of: a decoder then starts again with
