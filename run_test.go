@@ -455,7 +455,7 @@ func TestTuneGC(t *testing.T) {
 		wantLimit   int64
 		wantPercent int
 	}{
-		{env: nil, wantLimit: 72 << 20, wantPercent: 200},
+		{env: nil, wantLimit: 72 << 20, wantPercent: 300},
 		// Set in the environment: the runtime has read them already
 		// (stood in for by the values set below), and tuneGC leaves them.
 		{env: map[string]string{"GOMEMLIMIT": "1GiB", "GOGC": "50"}, wantLimit: 1 << 30, wantPercent: 50},
