@@ -215,14 +215,14 @@ const (
 	DefaultPipelineBufferSize = 32 << 10
 )
 
-// setBuffers sets the buffer sizes of opts where the URL did not.
+// setBuffers sets a client's buffer sizes from opts: the connections'
+// always (go-redis reads no size for them from a URL), the pipelines'
+// where the URL did not set them.
 func setBuffers(read, write, pipelineRead, pipelineWrite *int, opts RedisOptions) {
-	for _, b := range [...]struct {
-		p *int
-		v int
-	}{{read, opts.BufferSize}, {write, opts.BufferSize}, {pipelineRead, opts.PipelineBufferSize}, {pipelineWrite, opts.PipelineBufferSize}} {
-		if *b.p <= 0 {
-			*b.p = b.v
+	*read, *write = opts.BufferSize, opts.BufferSize
+	for _, p := range [...]*int{pipelineRead, pipelineWrite} {
+		if *p <= 0 {
+			*p = opts.PipelineBufferSize
 		}
 	}
 }

@@ -43,7 +43,7 @@ func Watch(ctx context.Context, o Options) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			w.check(Live(), debug.SetMemoryLimit(-1))
+			w.check(live(), debug.SetMemoryLimit(-1))
 		}
 	}
 }
@@ -87,9 +87,9 @@ func (w *watcher) check(live uint64, limit int64) bool {
 	return false
 }
 
-// Live returns the heap that was live after the last garbage collection,
+// live returns the heap that was live after the last garbage collection,
 // in bytes (runtime/metrics' /gc/heap/live:bytes).
-func Live() uint64 {
+func live() uint64 {
 	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 {

@@ -51,11 +51,11 @@ func TestWatchReadsTheRuntime(t *testing.T) {
 		hold[i] = byte(i)
 	}
 	runtime.GC()
-	live := Live()
-	if live < 48<<20 {
-		t.Fatalf("live heap %d bytes after holding 48 MiB", live)
+	heap := live()
+	if heap < 48<<20 {
+		t.Fatalf("live heap %d bytes after holding 48 MiB", heap)
 	}
-	old := debug.SetMemoryLimit(int64(live) + int64(live)/4) // live is 0.8 of it
+	old := debug.SetMemoryLimit(int64(heap) + int64(heap)/4) // the live heap is 0.8 of it
 	defer debug.SetMemoryLimit(old)
 
 	var buf syncBuffer
