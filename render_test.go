@@ -89,6 +89,13 @@ func TestDirectRenderIsGQLGens(t *testing.T) {
 				// order its goroutines meet them.
 				if ae, be := sortedErrors(t, a["errors"]), sortedErrors(t, b["errors"]); !slices.Equal(ae, be) {
 					t.Errorf("errors differ\nrendered: %s\ngqlgen:   %s", ae, be)
+					for name, m := range map[string]*multiStack{"rendered": direct, "gqlgen": gqlgen} {
+						for _, line := range strings.Split(m.logs.String(), "\n") {
+							if strings.Contains(line, "unexpected resolver error") || strings.Contains(line, "panic") {
+								t.Logf("%s facade: %s", name, line)
+							}
+						}
+					}
 				}
 				if a["data"] == nil {
 					t.Errorf("no data: %s", a["errors"])

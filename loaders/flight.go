@@ -77,6 +77,14 @@ func (c *call[V]) stopWaiting() {
 // (budget.ErrClientSpent) makes one call of its own, on its own client's
 // share: the refusal was the leader's, not the upstream's answer.
 func (f *flight[K, V]) do(ctx context.Context, key K, since time.Time, fn func(context.Context) (V, error)) (v V, err error, leader bool) {
+	return f.doFor(ctx, key, since, fn, nil)
+}
+
+// doFor is do for a caller that needs more than some results for key
+// hold: a result another caller shared or led that is not enough (enough
+// reports false) is not this caller's answer, and it makes one call of its
+// own, which later callers join. A nil enough takes any result.
+func (f *flight[K, V]) doFor(ctx context.Context, key K, since time.Time, fn func(context.Context) (V, error), enough func(V) bool) (v V, err error, leader bool) {
 	own := false
 	for {
 		if err := ctx.Err(); err != nil {
@@ -84,6 +92,8 @@ func (f *flight[K, V]) do(ctx context.Context, key K, since time.Time, fn func(c
 		}
 		v, err, leader = f.join(ctx, key, since, fn, own)
 		switch {
+		case err == nil && !leader && !own && enough != nil && !enough(v):
+			own = true
 		case ctx.Err() != nil || err == nil:
 			return v, err, leader
 		case errors.Is(err, upstream.ErrAbandoned):

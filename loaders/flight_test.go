@@ -357,3 +357,29 @@ func TestFlightClientShareRefusalIsNotShared(t *testing.T) {
 		})
 	}
 }
+
+// A shared result that is not enough for a caller is not its answer: the
+// caller makes one call of its own, and later callers join that one.
+func TestFlightResultNotEnoughIsCalledAgain(t *testing.T) {
+	var f flight[string, int]
+	f.share("k", 1)
+	var calls atomic.Int32
+	fn := func(context.Context) (int, error) { calls.Add(1); return 2, nil }
+	big := func(v int) bool { return v >= 2 }
+	tests := []struct {
+		name      string
+		enough    func(int) bool
+		want      int
+		wantCalls int32
+	}{
+		{"any result", nil, 1, 0},
+		{"not enough", big, 2, 1},
+		{"the new call's result, enough", big, 2, 1},
+	}
+	for _, tc := range tests {
+		v, err, _ := f.doFor(context.Background(), "k", time.Time{}, fn, tc.enough)
+		if v != tc.want || err != nil || calls.Load() != tc.wantCalls {
+			t.Errorf("%s: got %d, %v after %d calls; want %d, nil after %d", tc.name, v, err, calls.Load(), tc.want, tc.wantCalls)
+		}
+	}
+}

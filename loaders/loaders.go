@@ -420,7 +420,7 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) (results []
 		if !ok {
 			return nil, false, nil // not an ID the upstream could know
 		}
-		c, leader, err := s.get(ctx, id, since)
+		c, leader, err := s.getDetailed(ctx, id, since)
 		if c == nil || err != nil {
 			return nil, leader, err
 		}
@@ -435,7 +435,18 @@ func (s *Service) loadDetailed(ctx context.Context, docIDs []string) (results []
 // identifier. Not found is nil, nil. The record returned is shared: treat
 // it as read-only.
 func (s *Service) get(ctx context.Context, id identifier.ID, since time.Time) (*customer.Customer, bool, error) {
-	c, err, leader := s.gets.do(ctx, id, since, func(ctx context.Context) (*customer.Customer, error) {
+	return s.getFor(ctx, id, since, nil)
+}
+
+// getDetailed is get for a read of the detail fields: a record another
+// request shared without them (found in the alias index or a list) is not
+// an answer, and the upstream is asked.
+func (s *Service) getDetailed(ctx context.Context, id identifier.ID, since time.Time) (*customer.Customer, bool, error) {
+	return s.getFor(ctx, id, since, func(c *customer.Customer) bool { return c == nil || c.Detail != nil })
+}
+
+func (s *Service) getFor(ctx context.Context, id identifier.ID, since time.Time, enough func(*customer.Customer) bool) (*customer.Customer, bool, error) {
+	c, err, leader := s.gets.doFor(ctx, id, since, func(ctx context.Context) (*customer.Customer, error) {
 		if s.caps.IsIndexed(id.Kind()) {
 			return s.fromIndex(ctx, id)
 		}
@@ -451,7 +462,7 @@ func (s *Service) get(ctx context.Context, id identifier.ID, since time.Time) (*
 		}
 		c.AsOf = start
 		return c, nil
-	})
+	}, enough)
 	return c, leader, err
 }
 
