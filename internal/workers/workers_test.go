@@ -17,6 +17,24 @@ func goid() string {
 	return string(id)
 }
 
+// waitParked waits until goroutine id is blocked in a select, as a worker
+// waiting for work is. A worker hands its result over before it gets there:
+// a Run in between finds no worker ready and starts another, as it should.
+func waitParked(t *testing.T, id string) {
+	t.Helper()
+	want := []byte("goroutine " + id + " [select")
+	buf := make([]byte, 1<<20)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if bytes.Contains(buf[:runtime.Stack(buf, true)], want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("worker %s did not wait for work within 5s", id)
+		}
+		runtime.Gosched()
+	}
+}
+
 func TestRunReusesAWorker(t *testing.T) {
 	p := New(Options{})
 	caller := goid()
@@ -32,6 +50,7 @@ func TestRunReusesAWorker(t *testing.T) {
 		} else if on != first {
 			t.Errorf("run %d: f ran on goroutine %s; want the worker of the first run, %s", i, on, first)
 		}
+		waitParked(t, first)
 	}
 	if got := p.Workers(); got != 1 {
 		t.Errorf("got %d workers after five runs one after another; want 1", got)
@@ -40,18 +59,20 @@ func TestRunReusesAWorker(t *testing.T) {
 
 func TestRunRaisesThePanicInTheCaller(t *testing.T) {
 	p := New(Options{})
+	var worker string
 	defer func() {
 		if r := recover(); r != "boom" {
 			t.Errorf("recovered %v; want boom", r)
 		}
 		// The worker survived the panic and takes the next run.
+		waitParked(t, worker)
 		ran := false
 		p.Run(func() { ran = true })
 		if !ran || p.Workers() != 1 {
 			t.Errorf("after the panic: ran %v, %d workers; want true, 1", ran, p.Workers())
 		}
 	}()
-	p.Run(func() { panic("boom") })
+	p.Run(func() { worker = goid(); panic("boom") })
 	t.Fatal("Run returned normally; want it to panic")
 }
 
