@@ -80,10 +80,10 @@ func (f *flight[K, V]) do(ctx context.Context, key K, since time.Time, fn func(c
 	return f.doFor(ctx, key, since, fn, nil)
 }
 
-// doFor is do for a caller that needs more than some results for key
-// hold: a result another caller shared or led that is not enough (enough
-// reports false) is not this caller's answer, and it makes one call of its
-// own, which later callers join. A nil enough takes any result.
+// doFor is do for a caller that not every result for key satisfies: a
+// result another caller led or shared for which enough reports false is
+// not this caller's answer, and it makes one call of its own, which later
+// callers join. A nil enough takes any result.
 func (f *flight[K, V]) doFor(ctx context.Context, key K, since time.Time, fn func(context.Context) (V, error), enough func(V) bool) (v V, err error, leader bool) {
 	own := false
 	for {
